@@ -1,0 +1,112 @@
+package sqlengine
+
+import (
+	"context"
+)
+
+// Engine runs SQL on behalf of sessions. An Engine is safe for concurrent use.
+type Engine interface {
+	// NewSession opens a session for a user the server has already authenticated.
+	NewSession(ctx context.Context, info SessionInfo) (Session, error)
+	// Close releases the engine's resources. Sessions must be closed first.
+	Close() error
+}
+
+// SessionInfo describes the client a session serves.
+type SessionInfo struct {
+	// User is the authenticated user name.
+	User string
+	// Database is the database name the client asked for.
+	Database string
+	// ProcessID is the backend process ID sent to the client in BackendKeyData.
+	ProcessID uint32
+	// RemoteAddr is the client's network address, for logs and the session context.
+	RemoteAddr string
+	// StartupParams holds the startup message's parameters other than user and
+	// database (application_name, DateStyle, TimeZone, client_encoding, ...).
+	StartupParams map[string]string
+	// Client receives the session's notices and parameter changes. It may be nil.
+	Client Client
+}
+
+// Client receives what a session reports outside of result rows. The engine calls
+// it synchronously from within Session and Statement methods, so the server can
+// write the messages in order.
+type Client interface {
+	// Notice delivers a NoticeResponse (severity NOTICE, WARNING, INFO, ...).
+	Notice(n *Notice)
+	// ParameterStatus reports a changed run-time parameter that PostgreSQL reports
+	// to clients (TimeZone, DateStyle, application_name, ...).
+	ParameterStatus(name, value string)
+}
+
+// Session is one client's connection state: settings, transaction, prepared
+// statements' plans. A Session is used by one goroutine at a time.
+type Session interface {
+	// ReportedParameters returns the parameters the server sends as ParameterStatus
+	// right after authentication (server_version, TimeZone, DateStyle, ...), in the
+	// order to send them.
+	ReportedParameters() []Parameter
+	// Prepare parses query into statements. For the simple query protocol the
+	// query may hold several statements, returned in order; an empty query (only
+	// whitespace, comments and semicolons) returns none. paramTypes holds the
+	// parameter type OIDs the client specified (0 means unspecified), which the
+	// engine honours and completes by inference in Statement.ParamTypes.
+	Prepare(ctx context.Context, query string, paramTypes []uint32) ([]Statement, error)
+	// TxStatus returns the transaction status for ReadyForQuery: 'I' idle,
+	// 'T' in a transaction block, 'E' in a failed transaction block.
+	TxStatus() byte
+	// Close ends the session, rolling back an open transaction.
+	Close() error
+}
+
+// Parameter is a named run-time parameter value.
+type Parameter struct {
+	Name  string
+	Value string
+}
+
+// Statement is one parsed SQL statement, ready to describe and execute any
+// number of times within its session.
+type Statement interface {
+	// SQL returns the statement's text.
+	SQL() string
+	// ParamTypes returns the type OID of each parameter $1..$n, with types the
+	// client left unspecified inferred (text when nothing better is known).
+	ParamTypes() []uint32
+	// Columns describes the rows the statement returns, or nil when it returns
+	// none (the server then answers Describe with NoData).
+	Columns() []Column
+	// Execute runs the statement. params holds one canonical value per parameter
+	// (see Value), nil for NULL. The returned Rows must be closed.
+	Execute(ctx context.Context, params []any) (Rows, error)
+}
+
+// Rows streams a statement's result.
+type Rows interface {
+	// Columns describes the rows, nil when the statement returns none.
+	Columns() []Column
+	// Next returns the next row, one canonical value per column (see Value),
+	// or io.EOF after the last row. The slice may be reused by the next call.
+	Next(ctx context.Context) ([]any, error)
+	// Tag returns the command tag ("SELECT 3", "DELETE 1", "SET", "BEGIN").
+	// It is complete once Next has returned io.EOF.
+	Tag() string
+	// Close releases the result. It is safe to call more than once.
+	Close() error
+}
+
+// Column describes one result column, as in a RowDescription message.
+type Column struct {
+	Name string
+	// TypeOID is the PostgreSQL type OID (see the OID constants).
+	TypeOID uint32
+	// TypeSize is pg_type.typlen: the fixed size in bytes, or -1 for varlena.
+	TypeSize int16
+	// TypeModifier is pg_attribute.atttypmod, -1 when none.
+	TypeModifier int32
+	// TableOID and AttrNum identify the source column when the column is a plain
+	// table column, and are zero otherwise.
+	TableOID uint32
+	AttrNum  int16
+}

@@ -1,0 +1,86 @@
+package tables
+
+// This file fixes the API that package sqlengine/gmsengine codes against.
+// Implementations live in the other files of the package.
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/rs/zerolog"
+)
+
+// Options configures Open.
+type Options struct {
+	// KeyColumns maps a table name to its configured key column.
+	KeyColumns map[string]string
+	// Logger receives one line per skipped file or table, naming it and why.
+	Logger zerolog.Logger
+}
+
+// Type is a PostgreSQL column type.
+type Type struct {
+	// OID is the PostgreSQL type OID (sqlengine's OID constants).
+	OID uint32
+	// Precision and Scale are set for numeric(p,s), zero otherwise.
+	Precision, Scale int32
+}
+
+// Column is one column of a table.
+type Column struct {
+	Name     string
+	Type     Type
+	Nullable bool
+}
+
+// Stats are one column's statistics in one row group, from the Parquet footer.
+type Stats struct {
+	// HasMinMax reports whether Min and Max are known.
+	HasMinMax bool
+	// Min and Max are canonical comparable values: int64 for every integer
+	// column, float64 for float columns, string for text, time.Time for date and
+	// timestamps, bool for bool. Other types have HasMinMax false.
+	Min, Max  any
+	NullCount int64
+}
+
+// RowGroup identifies one row group of one file of a table.
+type RowGroup struct {
+	// File is the index in Table.Files, Index the row group's index in that file.
+	File, Index int
+	NumRows     int64
+}
+
+// ScanOptions selects what Table.Scan reads.
+type ScanOptions struct {
+	// Columns are the table column indexes to decode, in the order the batch's
+	// columns will have. Empty means none (batches then only carry a row count).
+	Columns []int
+	// RowGroups to read, in order; nil means all of the table's row groups.
+	RowGroups []RowGroup
+}
+
+// Batch is a slice of rows, columnar. Column i of Record is table column
+// ScanOptions.Columns[i]. Arrow representation per PostgreSQL type is fixed:
+//
+//	bool: *array.Boolean; int2: *array.Int16; int4: *array.Int32; int8: *array.Int64
+//	float4: *array.Float32; float8: *array.Float64; text, json: *array.String
+//	numeric: *array.Decimal128 (precision <= 38) or *array.Decimal256
+//	date: *array.Date32; timestamp, timestamptz: *array.Timestamp in microseconds
+//	bytea: *array.Binary; uuid: *array.FixedSizeBinary of width 16
+//
+// A Batch's arrays are immutable and stay valid after the scanner moves on, so
+// rows boxed from them may point into them.
+type Batch struct {
+	Record arrow.RecordBatch
+	// RowGroup is the row group the rows come from.
+	RowGroup RowGroup
+}
+
+// Scanner reads batches. It is used by one goroutine at a time.
+type Scanner interface {
+	// Next returns the next batch, or io.EOF after the last.
+	Next(ctx context.Context) (*Batch, error)
+	// Close releases the scan; it is safe to call more than once.
+	Close() error
+}
