@@ -1,0 +1,217 @@
+package tombstone
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// stored is one tombstone held in memory. The fields every tombstone of a
+// DELETE usually shares live in one entryMeta, halving the memory a large
+// batch takes.
+type stored struct {
+	seq  uint64
+	key  Key
+	meta *entryMeta
+}
+
+// entryMeta holds a tombstone's fields other than its key.
+type entryMeta struct {
+	keyColumn string
+	deletedAt int64
+	actor     string
+	reason    string
+}
+
+func (s *stored) entry() entry {
+	return entry{keyColumn: s.meta.keyColumn, key: s.key, deletedAt: s.meta.deletedAt, actor: s.meta.actor, reason: s.meta.reason}
+}
+
+// numKinds bounds the KeyKind values, for arrays indexed by kind.
+const numKinds = int(KindTimestampTZ) + 1
+
+// index maps keys to the sequence numbers of the batches that tombstoned
+// them. Appends add to it in place under mu, one whole batch per critical
+// section, so a probe never sees part of a batch. DropApplied builds a new
+// index and swaps it in, leaving the old one (which is no longer written) to
+// the snapshots that still hold it.
+type index struct {
+	mu sync.RWMutex
+	// nums and strs hold, per key kind, the highest sequence number that
+	// tombstoned each key: a row in a file registered at fileSeq is hidden
+	// iff that number > fileSeq, so one hash probe answers the common case.
+	// Maps keyed by int64 and string hash several times faster than one
+	// keyed by Key, and take less memory. Maps are nil until used.
+	nums [numKinds]map[int64]uint64
+	strs [numKinds]map[string]uint64
+	// older holds, ascending, the other sequence numbers of keys tombstoned by
+	// more than one batch (a key deleted, re-added by a new file, deleted
+	// again). Only snapshots older than the highest number need it.
+	older map[Key][]uint64
+	// entries holds every tombstone, in log order, for All and DropApplied.
+	entries []stored
+	// published is the highest sequence number taken (by a batch or by
+	// ReserveSeq) whose effects are visible; every batch at or below it is in
+	// the maps. It is stored after the batch is added, under mu.
+	published atomic.Uint64
+}
+
+func newIndex() *index {
+	return &index{older: make(map[Key][]uint64)}
+}
+
+// maxSeq returns the highest sequence number that tombstoned k. The caller
+// holds mu.
+func (ix *index) maxSeq(k Key) (uint64, bool) {
+	if int(k.kind) >= numKinds {
+		return 0, false
+	}
+	if k.kind.usesNum() {
+		s, ok := ix.nums[k.kind][k.num]
+		return s, ok
+	}
+	s, ok := ix.strs[k.kind][k.str]
+	return s, ok
+}
+
+// setMaxSeq records seq as the highest sequence number of k. The caller
+// holds mu for writing; k is valid.
+func (ix *index) setMaxSeq(k Key, seq uint64) {
+	if k.kind.usesNum() {
+		if ix.nums[k.kind] == nil {
+			ix.nums[k.kind] = make(map[int64]uint64)
+		}
+		ix.nums[k.kind][k.num] = seq
+		return
+	}
+	if ix.strs[k.kind] == nil {
+		ix.strs[k.kind] = make(map[string]uint64)
+	}
+	ix.strs[k.kind][k.str] = seq
+}
+
+// add records one batch. The caller holds mu for writing, and seq is higher
+// than that of every batch added before.
+func (ix *index) add(seq uint64, entries []entry) {
+	var meta *entryMeta
+	for _, e := range entries {
+		em := entryMeta{keyColumn: e.keyColumn, deletedAt: e.deletedAt, actor: e.actor, reason: e.reason}
+		if meta == nil || *meta != em {
+			meta = &em
+		}
+		ix.entries = append(ix.entries, stored{seq: seq, key: e.key, meta: meta})
+		m, ok := ix.maxSeq(e.key)
+		switch {
+		case !ok:
+			ix.setMaxSeq(e.key, seq)
+		case seq > m:
+			ix.older[e.key] = append(ix.older[e.key], m)
+			ix.setMaxSeq(e.key, seq)
+		}
+	}
+}
+
+// lookup returns the highest sequence number at or below asOf that
+// tombstoned k.
+func (ix *index) lookup(k Key, asOf uint64) (uint64, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	m, ok := ix.maxSeq(k)
+	if !ok {
+		return 0, false
+	}
+	if m <= asOf {
+		return m, true
+	}
+	olds := ix.older[k]
+	for i := len(olds) - 1; i >= 0; i-- {
+		if olds[i] <= asOf {
+			return olds[i], true
+		}
+	}
+	return 0, false
+}
+
+// hidden reports whether some tombstone of k with fileSeq < seq <= asOf
+// exists.
+func (ix *index) hidden(k Key, fileSeq, asOf uint64) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.hiddenLocked(k, fileSeq, asOf)
+}
+
+// hiddenLocked is hidden with mu held.
+func (ix *index) hiddenLocked(k Key, fileSeq, asOf uint64) bool {
+	m, ok := ix.maxSeq(k)
+	if !ok || m <= fileSeq {
+		return false
+	}
+	if m <= asOf {
+		return true
+	}
+	for _, s := range ix.older[k] {
+		if s > fileSeq && s <= asOf {
+			return true
+		}
+	}
+	return false
+}
+
+// Snapshot is a consistent read view of a log: it sees exactly the batches
+// whose sequence numbers were published when it was taken, so a scan that
+// probes many rows through one Snapshot never sees a DELETE half applied,
+// nor tombstones dropped by a DropApplied that ran meanwhile. Taking one is
+// an atomic load; it holds no lock and needs no release. Safe for
+// concurrent use.
+type Snapshot struct {
+	ix   *index
+	asOf uint64
+}
+
+// Seq returns the highest sequence number the snapshot sees.
+func (s Snapshot) Seq() uint64 { return s.asOf }
+
+// Lookup returns the highest sequence number of a tombstone of k that the
+// snapshot sees.
+func (s Snapshot) Lookup(k Key) (seq uint64, ok bool) {
+	if s.ix == nil {
+		return 0, false
+	}
+	return s.ix.lookup(k, s.asOf)
+}
+
+// Hidden reports whether a row with key k in a data file registered at
+// fileSeq is deleted: whether the snapshot sees a tombstone of k with a
+// sequence number greater than fileSeq.
+func (s Snapshot) Hidden(k Key, fileSeq uint64) bool {
+	if s.ix == nil {
+		return false
+	}
+	return s.ix.hidden(k, fileSeq, s.asOf)
+}
+
+// HiddenMany is Hidden for many rows of one data file under a single lock
+// acquisition, which is cheaper per row when scanning a batch: it sets
+// hidden[i] to Hidden(keys[i], fileSeq) and returns how many are true.
+// hidden must be at least as long as keys.
+func (s Snapshot) HiddenMany(keys []Key, fileSeq uint64, hidden []bool) int {
+	hidden = hidden[:len(keys)]
+	if s.ix == nil {
+		clear(hidden)
+		return 0
+	}
+	n := 0
+	s.ix.mu.RLock()
+	defer s.ix.mu.RUnlock()
+	for i, k := range keys {
+		h := s.ix.hiddenLocked(k, fileSeq, s.asOf)
+		hidden[i] = h
+		if h {
+			n++
+		}
+	}
+	return n
+}
+
+// latest is the asOf of probes against the current state.
+const latest = math.MaxUint64
