@@ -16,6 +16,10 @@ type Options struct {
 	KeyColumns map[string]string
 	// Logger receives one line per skipped file or table, naming it and why.
 	Logger zerolog.Logger
+	// StateDir holds each table's tombstone log and file manifest. Empty
+	// means DIR/_pqsql, which discovery ignores (its name starts with '_').
+	// Open creates it.
+	StateDir string
 }
 
 // Type is a PostgreSQL column type.
@@ -57,7 +61,32 @@ type ScanOptions struct {
 	// columns will have. Empty means none (batches then only carry a row count).
 	Columns []int
 	// RowGroups to read, in order; nil means all of the table's row groups.
+	// They index Snapshot's file set when Snapshot is set, else the table's
+	// current one.
 	RowGroups []RowGroup
+	// Raw includes rows hidden by tombstones (and by Pending): the view of
+	// an administrator's __raw__ table. Checking who may ask is the
+	// engine's job.
+	Raw bool
+	// Pending hides, in this scan only, the rows whose key a session deleted
+	// in a transaction that has not committed yet. Nil hides nothing more.
+	Pending *PendingDeletes
+	// Snapshot is a read view taken earlier with Table.Snapshot, so that
+	// every scan of one statement sees the same files and the same DELETEs.
+	// Nil means a view taken when Scan is called. It must belong to the
+	// scanned table.
+	Snapshot *Snapshot
+}
+
+// DeleteResult describes one committed Table.Delete.
+type DeleteResult struct {
+	// Seq is the sequence number of the DELETE; 0 when no keys were given.
+	Seq uint64
+	// Keys is the number of distinct keys tombstoned.
+	Keys int
+	// RowsHidden is the number of rows that were visible before the DELETE
+	// and are hidden by it.
+	RowsHidden int64
 }
 
 // Batch is a slice of rows, columnar. Column i of Record is table column

@@ -8,19 +8,34 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/rs/zerolog"
+
+	"github.com/pqsql/pqsql/tombstone"
 )
 
 // parquetExt is the file name extension of data files.
 const parquetExt = ".parquet"
 
+// defaultStateDir is the name of the state directory inside the data
+// directory when Options.StateDir is empty.
+const defaultStateDir = "_pqsql"
+
 // Catalog is the set of tables found under a data directory.
 type Catalog struct {
-	dir    string
-	tables []*Table
+	dir      string
+	stateDir string
+	opts     Options
+
+	// mu serializes Rescan and Close.
+	mu sync.Mutex
+	// tables is the sorted table list; a new slice is stored on change, so a
+	// loaded one is never modified.
+	tables atomic.Pointer[[]*Table]
+	closed bool
 }
 
 // Open discovers the tables under dir: each NAME.parquet file and each
@@ -30,77 +45,125 @@ type Catalog struct {
 // Names are kept exactly as they are on disk. Hidden entries, names starting
 // with '_' or '.', "*.tmp" files and directories below NAME/ are ignored. Each
 // file's footer is read once here; the files stay open until Close.
+//
+// Open creates the state directory (Options.StateDir) and opens each table's
+// tombstone log and manifest there, registering data files it has not seen
+// before (see Table.Snapshot for sequence numbers). A table whose state
+// cannot be used, such as one with a corrupt tombstone log, stays in the
+// catalog with Table.Err reporting why; the other tables serve. Open fails
+// only if dir cannot be listed or the state directory cannot be created.
 func Open(ctx context.Context, dir string, opts Options) (*Catalog, error) {
-	entries, err := os.ReadDir(dir)
+	stateDir := opts.StateDir
+	if stateDir == "" {
+		stateDir = filepath.Join(dir, defaultStateDir)
+	}
+	c := &Catalog{dir: dir, stateDir: stateDir, opts: opts}
+	c.tables.Store(&[]*Table{})
+	found, err := c.discover(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", dir, err)
 	}
-	c := &Catalog{dir: dir}
-	byName := make(map[string]bool)
+	if err := createDir(stateDir); err != nil {
+		return nil, fmt.Errorf("open catalog %s: create state directory: %w", dir, err)
+	}
+	var tables []*Table
+	for _, src := range found {
+		if err := ctx.Err(); err != nil {
+			closeTables(tables)
+			return nil, fmt.Errorf("open catalog %s: %w", dir, err)
+		}
+		if t := c.openTable(ctx, src); t != nil {
+			tables = append(tables, t)
+		}
+	}
+	c.tables.Store(&tables)
+	return c, nil
+}
+
+// tableSource is a table found on disk: NAME.parquet or NAME/.
+type tableSource struct {
+	name  string
+	path  string
+	isDir bool
+	files []string
+}
+
+// discover lists the table sources under c.dir, sorted by name, logging the
+// entries it skips.
+func (c *Catalog) discover(ctx context.Context) ([]tableSource, error) {
+	logger := c.opts.Logger
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return nil, err
+	}
+	var found []tableSource
+	dup := make(map[string]bool)
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("open catalog %s: %w", dir, err)
+			return nil, err
 		}
 		name := e.Name()
 		if ignoredName(name) {
 			continue
 		}
-		path := filepath.Join(dir, name)
+		path := filepath.Join(c.dir, name)
 		info, err := os.Stat(path) // follows symlinks
 		if err != nil {
-			opts.Logger.Warn().Str("file", path).Err(err).Msg("skipping unreadable entry")
+			logger.Warn().Str("file", path).Err(err).Msg("skipping unreadable entry")
 			continue
 		}
-		var files []string
+		src := tableSource{name: name, path: path}
 		switch {
 		case info.IsDir():
-			files, err = dataFiles(path)
+			src.isDir = true
+			src.files, err = dataFiles(path)
 			if err != nil {
-				opts.Logger.Warn().Str("table", name).Str("file", path).Err(err).Msg("skipping table")
+				logger.Warn().Str("table", name).Str("file", path).Err(err).Msg("skipping table")
 				continue
 			}
-			if len(files) == 0 {
-				opts.Logger.Warn().Str("table", name).Str("file", path).Msg("skipping table: directory has no .parquet files")
+			if len(src.files) == 0 {
+				logger.Warn().Str("table", name).Str("file", path).Msg("skipping table: directory has no .parquet files")
 				continue
 			}
 		case info.Mode().IsRegular() && strings.HasSuffix(name, parquetExt) && len(name) > len(parquetExt):
-			files = []string{path}
-			name = strings.TrimSuffix(name, parquetExt)
+			src.files = []string{path}
+			src.name = strings.TrimSuffix(name, parquetExt)
 		default:
 			continue
 		}
-		if byName[name] {
-			opts.Logger.Warn().Str("table", name).Str("file", path).Msg("skipping table: both NAME.parquet and NAME/ exist")
-			c.removeTable(name)
-			continue
-		}
-		byName[name] = true
-		t, err := openTable(name, files, opts)
-		if err != nil {
-			ev := opts.Logger.Warn().Str("table", name)
-			var fe *fileError
-			if errors.As(err, &fe) {
-				ev = ev.Str("file", fe.path)
+		if i := slices.IndexFunc(found, func(s tableSource) bool { return s.name == src.name }); i >= 0 || dup[src.name] {
+			logger.Warn().Str("table", src.name).Str("file", path).Msg("skipping table: both NAME.parquet and NAME/ exist")
+			if i >= 0 {
+				found = slices.Delete(found, i, i+1)
 			}
-			ev.Err(err).Msg("skipping table")
+			dup[src.name] = true
 			continue
 		}
-		c.tables = append(c.tables, t)
+		found = append(found, src)
 	}
-	slices.SortFunc(c.tables, func(a, b *Table) int { return strings.Compare(a.name, b.name) })
-	return c, nil
+	slices.SortFunc(found, func(a, b tableSource) int { return strings.Compare(a.name, b.name) })
+	return found, nil
 }
 
-// removeTable drops an already opened table, closing its files.
-func (c *Catalog) removeTable(name string) {
-	c.tables = slices.DeleteFunc(c.tables, func(t *Table) bool {
-		if t.name == name {
-			t.close()
-			return true
+// openTable opens one table found on disk, or logs why it is skipped and
+// returns nil. A table whose data files open but whose state does not is
+// returned with its err set.
+func (c *Catalog) openTable(ctx context.Context, src tableSource) *Table {
+	t, err := newTable(src, c)
+	if err != nil {
+		ev := c.opts.Logger.Warn().Str("table", src.name)
+		var fe *fileError
+		if errors.As(err, &fe) {
+			ev = ev.Str("file", fe.path)
 		}
-		return false
-	})
+		ev.Err(err).Msg("skipping table")
+		return nil
+	}
+	if err := t.openState(ctx); err != nil {
+		t.err = fmt.Errorf("table %q is unavailable: %w", t.name, err)
+		c.opts.Logger.Error().Str("table", t.name).Err(err).Msg("table unavailable")
+	}
+	return t
 }
 
 // ignoredName reports whether a directory entry is never a table or data file.
@@ -131,21 +194,32 @@ func dataFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// Close closes every table's files. Scans must be closed first.
+// Close closes every table's files and tombstone log. Scans must be closed
+// first.
 func (c *Catalog) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	return closeTables(*c.tables.Load())
+}
+
+func closeTables(tables []*Table) error {
 	var errs []error
-	for _, t := range c.tables {
+	for _, t := range tables {
 		errs = append(errs, t.close())
 	}
 	return errors.Join(errs...)
 }
 
-// Tables returns the tables sorted by name.
-func (c *Catalog) Tables() []*Table { return c.tables }
+// Tables returns the tables sorted by name. The slice must not be modified.
+func (c *Catalog) Tables() []*Table { return *c.tables.Load() }
 
 // Table returns the table with exactly this name, or nil.
 func (c *Catalog) Table(name string) *Table {
-	for _, t := range c.tables {
+	for _, t := range c.Tables() {
 		if t.name == name {
 			return t
 		}
@@ -153,85 +227,157 @@ func (c *Catalog) Table(name string) *Table {
 	return nil
 }
 
+// StateDir returns the directory holding the tables' tombstone logs and
+// manifests.
+func (c *Catalog) StateDir() string { return c.stateDir }
+
 // Table is one Parquet dataset. Its methods are safe for concurrent use.
 type Table struct {
-	name    string
+	name string
+	// source is the NAME.parquet file or NAME/ directory the table comes from.
+	source      string
+	sourceIsDir bool
+	dataDir     string
+	stateDir    string
+	logger      zerolog.Logger
+
 	columns []Column
 	key     int
-	files   []string
-
-	// readers hold each file open with its parsed footer; they are shared by
-	// scans, which build their own pqarrow readers on top.
-	readers []*file.Reader
-	// plans map each column to its Parquet field, parallel to columns.
+	// keyKind is the tombstone key kind of the key column, KindInvalid when
+	// its type cannot be keyed on.
+	keyKind tombstone.KeyKind
+	// plans map each column to its Parquet field, parallel to columns; every
+	// file of the table has the same.
 	plans []fieldPlan
+	// skippedColumns counts the fields of unsupported type left out.
+	skippedColumns int
+
+	// tlog is the table's tombstone log; nil when err is set.
+	tlog *tombstone.Log
+	// err is why the table is unavailable; set by Open only.
+	err error
+
+	// mu serializes the writers of the table's state: Delete and Rescan.
+	mu sync.Mutex
+	// appliedSeq is the manifest's applied_seq. Guarded by mu.
+	appliedSeq uint64
+	// retired are readers of files no longer in the file set, which scans
+	// that started before may still use; closed by close. Guarded by mu.
+	retired []*file.Reader
+	// files is the current file set, replaced whole on change.
+	files atomic.Pointer[fileSet]
+	// lastDeleteSeq is the highest sequence number of a DELETE seen; a file
+	// registered at or after it has no hidden rows. It never decreases.
+	lastDeleteSeq atomic.Uint64
+}
+
+// fileSet is an immutable view of a table's data files. Scans keep the one
+// they started with; Delete and Rescan store a new one.
+type fileSet struct {
+	files []*dataFile
+	paths []string
 	// rowGroups lists every row group; firstRowGroup[f] is the index in
 	// rowGroups of file f's first row group.
 	rowGroups     []RowGroup
 	firstRowGroup []int
 	// stats[i][col] are the statistics of rowGroups[i].
-	stats    [][]Stats
-	rowCount int64
-	// skippedColumns counts the fields of unsupported type left out.
-	skippedColumns int
+	stats   [][]Stats
+	rawRows int64
+	// hidden[f] counts the rows of file f hidden by the tombstones, and
+	// hiddenRows their sum.
+	hidden     []int64
+	hiddenRows int64
 }
 
-// openTable opens the files of one table and checks they share a schema.
-func openTable(name string, files []string, opts Options) (_ *Table, err error) {
-	t := &Table{name: name, files: files}
+// newFileSet assembles the file set of files, with no hidden rows.
+func newFileSet(files []*dataFile) *fileSet {
+	fs := &fileSet{files: files, hidden: make([]int64, len(files))}
+	for fi, df := range files {
+		fs.paths = append(fs.paths, df.path)
+		fs.firstRowGroup = append(fs.firstRowGroup, len(fs.rowGroups))
+		for rg, n := range df.rowGroupRows {
+			fs.rowGroups = append(fs.rowGroups, RowGroup{File: fi, Index: rg, NumRows: n})
+			fs.rawRows += n
+		}
+		fs.stats = append(fs.stats, df.stats...)
+	}
+	return fs
+}
+
+// withHidden returns a copy of fs with hidden replaced.
+func (fs *fileSet) withHidden(hidden []int64) *fileSet {
+	n := *fs
+	n.hidden = hidden
+	n.hiddenRows = 0
+	for _, h := range hidden {
+		n.hiddenRows += h
+	}
+	return &n
+}
+
+// rowGroupIndex returns rg's index in fs.rowGroups.
+func (fs *fileSet) rowGroupIndex(rg RowGroup) (int, bool) {
+	if rg.File < 0 || rg.File >= len(fs.firstRowGroup) || rg.Index < 0 {
+		return 0, false
+	}
+	i := fs.firstRowGroup[rg.File] + rg.Index
+	if i >= len(fs.rowGroups) || fs.rowGroups[i].File != rg.File {
+		return 0, false
+	}
+	return i, true
+}
+
+// newTable opens the data files of one table and checks they share a schema.
+func newTable(src tableSource, c *Catalog) (_ *Table, err error) {
+	t := &Table{
+		name:        src.name,
+		source:      src.path,
+		sourceIsDir: src.isDir,
+		dataDir:     c.dir,
+		stateDir:    c.stateDir,
+		logger:      c.opts.Logger,
+	}
+	var files []*dataFile
 	defer func() {
 		if err != nil {
-			t.close()
+			for _, df := range files {
+				_ = df.reader.Close()
+			}
 		}
 	}()
-	for fi, path := range files {
-		rdr, err := file.OpenParquetFile(path, false, file.WithReadProps(parquet.NewReaderProperties(memory.DefaultAllocator)))
+	var firstSkipped []*unsupportedTypeError
+	for fi, path := range src.files {
+		df, skipped, err := openDataFile(c.dir, path)
 		if err != nil {
-			return nil, &fileError{path: path, err: fmt.Errorf("read footer: %w", err)}
+			return nil, err
 		}
-		t.readers = append(t.readers, rdr)
-		md := rdr.MetaData()
-		// WriterVersion is computed lazily and cached unsynchronized:
-		// compute it now, before concurrent scans read it.
-		md.WriterVersion()
-		plans, skipped := planFields(md.Schema)
+		files = append(files, df)
 		if fi == 0 {
-			for _, err := range skipped {
-				opts.Logger.Warn().Str("table", name).Str("file", path).Str("column", err.field).Err(err).Msg("skipping column")
-			}
-			t.plans = plans
+			t.plans = df.plans
 			t.skippedColumns = len(skipped)
-		} else if err := sameColumns(t.plans, plans, t.skippedColumns, len(skipped)); err != nil {
-			return nil, &fileError{path: path, err: fmt.Errorf("schema differs from %s: %w", files[0], err)}
-		}
-		t.firstRowGroup = append(t.firstRowGroup, len(t.rowGroups))
-		for rg := range md.NumRowGroups() {
-			rgMeta := md.RowGroup(rg)
-			t.rowGroups = append(t.rowGroups, RowGroup{File: fi, Index: rg, NumRows: rgMeta.NumRows()})
-			t.rowCount += rgMeta.NumRows()
-			stats, err := rowGroupStats(rgMeta, plans)
-			if err != nil {
-				return nil, &fileError{path: path, err: fmt.Errorf("read statistics of row group %d: %w", rg, err)}
-			}
-			t.stats = append(t.stats, stats)
+			firstSkipped = skipped
+		} else if err := sameColumns(t.plans, df.plans, t.skippedColumns, len(skipped)); err != nil {
+			return nil, &fileError{path: path, err: fmt.Errorf("schema differs from %s: %w", src.files[0], err)}
 		}
 	}
 	if len(t.plans) == 0 {
 		return nil, errors.New("no columns of a supported type")
+	}
+	for _, err := range firstSkipped {
+		c.opts.Logger.Warn().Str("table", t.name).Str("file", src.files[0]).Str("column", err.field).Err(err).Msg("skipping column")
 	}
 	t.columns = make([]Column, len(t.plans))
 	for i, p := range t.plans {
 		t.columns[i] = p.column
 	}
 	// A column optional in any file is nullable.
-	for fi := 1; fi < len(t.readers); fi++ {
-		plans, _ := planFields(t.readers[fi].MetaData().Schema)
-		for i := range plans {
-			t.columns[i].Nullable = t.columns[i].Nullable || plans[i].column.Nullable
+	for _, df := range files[1:] {
+		for i := range df.plans {
+			t.columns[i].Nullable = t.columns[i].Nullable || df.plans[i].column.Nullable
 		}
 	}
 	key := "id"
-	configured, isConfigured := opts.KeyColumns[name]
+	configured, isConfigured := c.opts.KeyColumns[t.name]
 	if isConfigured {
 		key = configured
 	}
@@ -242,6 +388,8 @@ func openTable(name string, files []string, opts Options) (_ *Table, err error) 
 		}
 		t.key = 0
 	}
+	t.keyKind = keyKindOf(t.columns[t.key].Type)
+	t.files.Store(newFileSet(files))
 	return t, nil
 }
 
@@ -268,17 +416,36 @@ func sameColumns(want, got []fieldPlan, wantSkipped, gotSkipped int) error {
 	return nil
 }
 
-// close closes the table's files.
+// close closes the table's files and tombstone log.
 func (t *Table) close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	var errs []error
-	for _, r := range t.readers {
+	if fs := t.files.Load(); fs != nil {
+		for _, df := range fs.files {
+			errs = append(errs, df.reader.Close())
+		}
+	}
+	for _, r := range t.retired {
 		errs = append(errs, r.Close())
+	}
+	t.retired = nil
+	if t.tlog != nil {
+		errs = append(errs, t.tlog.Close())
 	}
 	return errors.Join(errs...)
 }
 
 // Name returns the table's name.
 func (t *Table) Name() string { return t.name }
+
+// Err reports why the table cannot be served, or nil. A table whose
+// tombstone log is corrupt has an Err satisfying
+// errors.Is(err, tombstone.ErrCorrupt), one whose manifest is corrupt one
+// satisfying errors.Is(err, ErrCorrupt); the engine reports both as SQLSTATE
+// XX001. Scans of an unavailable table fail with Err, except Raw scans,
+// which need no tombstones; Delete fails; RowCount is 0.
+func (t *Table) Err() error { return t.err }
 
 // Columns returns the table's columns in file order.
 func (t *Table) Columns() []Column { return t.columns }
@@ -297,34 +464,41 @@ func (t *Table) Column(name string) int {
 // KeyColumn returns the index of the key column in Columns.
 func (t *Table) KeyColumn() int { return t.key }
 
-// Files returns the paths of the table's data files.
-func (t *Table) Files() []string { return t.files }
+// Files returns the paths of the table's current data files.
+func (t *Table) Files() []string { return t.files.Load().paths }
 
-// RowCount returns the exact number of rows, from the files' metadata.
-func (t *Table) RowCount() int64 { return t.rowCount }
+// RowCount returns the exact number of visible rows: the rows of the
+// table's files minus those hidden by committed DELETEs. It is cached and
+// cheap. Rows a session's pending deletes hide are not subtracted.
+func (t *Table) RowCount() int64 {
+	if t.err != nil {
+		return 0
+	}
+	fs := t.files.Load()
+	return fs.rawRows - fs.hiddenRows
+}
 
-// RowGroups returns every row group of every file, in file order.
-func (t *Table) RowGroups() []RowGroup { return t.rowGroups }
+// RawRowCount returns the exact number of rows in the table's files,
+// including those hidden by tombstones.
+func (t *Table) RawRowCount() int64 { return t.files.Load().rawRows }
+
+// RowGroups returns every row group of every current file, in file order.
+// Use Snapshot().RowGroups() to plan a scan that must stay consistent
+// across a concurrent Rescan.
+func (t *Table) RowGroups() []RowGroup { return t.files.Load().rowGroups }
 
 // Stats returns column col's statistics in row group rg. NullCount is -1
 // when the footer does not record it; an unknown row group or column has
 // zero Stats.
 func (t *Table) Stats(rg RowGroup, col int) Stats {
-	i, ok := t.rowGroupIndex(rg)
-	if !ok || col < 0 || col >= len(t.columns) {
-		return Stats{}
-	}
-	return t.stats[i][col]
+	return t.files.Load().statsOf(rg, col, len(t.columns))
 }
 
-// rowGroupIndex returns rg's index in t.rowGroups.
-func (t *Table) rowGroupIndex(rg RowGroup) (int, bool) {
-	if rg.File < 0 || rg.File >= len(t.firstRowGroup) || rg.Index < 0 {
-		return 0, false
+// statsOf is Stats on fs.
+func (fs *fileSet) statsOf(rg RowGroup, col, ncols int) Stats {
+	i, ok := fs.rowGroupIndex(rg)
+	if !ok || col < 0 || col >= ncols {
+		return Stats{}
 	}
-	i := t.firstRowGroup[rg.File] + rg.Index
-	if i >= len(t.rowGroups) || t.rowGroups[i].File != rg.File {
-		return 0, false
-	}
-	return i, true
+	return fs.stats[i][col]
 }

@@ -27,4 +27,44 @@
 //
 // Columns of other types (TIME, INTERVAL, ...) are left out of the table with
 // a warning. Timestamps of every unit are served in microseconds.
+//
+// # Deletes
+//
+// A DELETE never rewrites Parquet. Table.Delete appends one durable batch of
+// tombstones (package tombstone) to the table's log, and from then on scans
+// leave the deleted rows out and RowCount no longer counts them; a Raw scan
+// (the engine's __raw__ tables, for administrators) still returns them until
+// a VACUUM rewrites the files. Each table keeps two files in the state
+// directory (Options.StateDir, by default DIR/_pqsql): its tombstone log,
+// NAME.tlog, and its manifest, NAME.manifest.json (NAME escaped as
+// tombstone.FileName does):
+//
+//	{"version": 1, "table": "t", "applied_seq": 0,
+//	 "files": [{"name": "t/part-1.parquet", "size": 1234,
+//	            "footer_crc32c": 305419896, "seq": 1}]}
+//
+// The manifest registers every data file, by its path relative to the data
+// directory, its size and the CRC-32C of its footer, with the sequence
+// number current when the table first saw it, taken from the log's counter
+// (one number for all files found together). Every DELETE takes the next
+// number, and hides a row only in files registered before it: a file added
+// later keeps its rows even when their key was deleted earlier. A file that
+// changed under the same name (other size or footer) counts as a new file.
+// The manifest is replaced through a temp file, fsync, rename and directory
+// fsync. A table whose log or manifest is corrupt stays in the catalog but
+// is unavailable (Table.Err); the other tables serve.
+//
+// Every scan probes one tombstone snapshot, so it sees each DELETE whole or
+// not at all; ScanOptions.Snapshot shares one view among a statement's
+// scans, and ScanOptions.Pending hides a session's uncommitted deletes from
+// that session's scans only.
+//
+// # Rescan
+//
+// Catalog.Rescan picks up data files added, removed or replaced since Open,
+// and new tables, without a restart: new files are registered at a new
+// sequence number, vanished ones leave their table, and scans already
+// running keep the files they started with. Replace or add files by writing
+// a temp name (ignored: "*.tmp", or a name starting with '.' or '_') and
+// renaming it into place, so that a scan never reads a half-written file.
 package tables

@@ -9,8 +9,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/pqsql/pqsql/tombstone"
 )
 
 // maxBatchRows bounds the rows of one Batch.
@@ -21,29 +24,42 @@ var errScanClosed = errors.New("tables: scan closed")
 
 // Scan reads the selected columns of the selected row groups as batches.
 //
+// Unless opts.Raw is set, rows hidden by tombstones are left out: those
+// whose key a DELETE committed in opts.Snapshot (or in the state when Scan
+// is called) deleted from their file, and those whose key opts.Pending
+// holds. One scan sees one consistent state: every key of a DELETE hidden,
+// or none. Rows with a NULL key are never hidden. The key column is decoded
+// to filter even when not selected; it is then not returned. Batches carry
+// only visible rows and are never empty.
+//
 // One goroutine per scan decodes the next batch while the consumer works on
 // the current one; it stops when ctx is done or the scanner is closed.
 func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
+	if t.err != nil && !opts.Raw {
+		return nil, fmt.Errorf("scan %s: %w", t.name, t.err)
+	}
 	for _, c := range opts.Columns {
 		if c < 0 || c >= len(t.columns) {
 			return nil, fmt.Errorf("scan %s: column index %d out of range [0,%d)", t.name, c, len(t.columns))
 		}
 	}
-	rowGroups := t.rowGroups
+	snap := opts.Snapshot
+	if snap == nil {
+		snap = t.Snapshot()
+	} else if snap.table != t {
+		return nil, fmt.Errorf("scan %s: snapshot of table %q", t.name, snap.table.name)
+	}
+	fset := snap.files
+	rowGroups := fset.rowGroups
 	if opts.RowGroups != nil {
 		rowGroups = make([]RowGroup, len(opts.RowGroups))
 		for i, rg := range opts.RowGroups {
-			idx, ok := t.rowGroupIndex(rg)
+			idx, ok := fset.rowGroupIndex(rg)
 			if !ok {
 				return nil, fmt.Errorf("scan %s: no row group %d in file %d", t.name, rg.Index, rg.File)
 			}
-			rowGroups[i] = t.rowGroups[idx]
+			rowGroups[i] = fset.rowGroups[idx]
 		}
-	}
-	fields := make([]arrow.Field, len(opts.Columns))
-	for i, c := range opts.Columns {
-		col := t.columns[c]
-		fields[i] = arrow.Field{Name: col.Name, Type: arrowType(col.Type), Nullable: col.Nullable}
 	}
 	scanCtx, cancel := context.WithCancel(ctx)
 	s := &scanner{
@@ -51,16 +67,44 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 		done:    make(chan struct{}),
 		cancel:  cancel,
 	}
-	p := &producer{
+	p := t.newProducer(fset, opts.Columns, rowGroups)
+	if !opts.Raw {
+		p.filter = &scanFilter{snap: snap, pending: opts.Pending}
+	}
+	go s.run(scanCtx, p)
+	return s, nil
+}
+
+// newProducer returns a producer of columns of rowGroups of fset.
+func (t *Table) newProducer(fset *fileSet, columns []int, rowGroups []RowGroup) *producer {
+	fields := make([]arrow.Field, len(columns))
+	for i, c := range columns {
+		col := t.columns[c]
+		fields[i] = arrow.Field{Name: col.Name, Type: arrowType(col.Type), Nullable: col.Nullable}
+	}
+	return &producer{
 		table:     t,
-		columns:   opts.Columns,
+		fset:      fset,
+		columns:   columns,
 		rowGroups: rowGroups,
 		schema:    arrow.NewSchema(fields, nil),
 		mem:       memory.DefaultAllocator,
 		readers:   make(map[int]*pqarrow.FileReader),
 	}
-	go s.run(scanCtx, p)
-	return s, nil
+}
+
+// scanFilter says which rows a scan hides.
+type scanFilter struct {
+	snap    *Snapshot
+	pending *PendingDeletes
+}
+
+// applies reports whether rows of df may be hidden.
+func (f *scanFilter) applies(t *Table, df *dataFile) bool {
+	if f == nil || t.keyKind == tombstone.KindInvalid {
+		return false
+	}
+	return f.pending.Len() > 0 || f.snap.mayHide(df.seq)
 }
 
 // scanner hands out the batches its producer goroutine decodes.
@@ -134,6 +178,8 @@ func (s *scanner) Close() error {
 // producer decodes the batches of one scan.
 type producer struct {
 	table     *Table
+	fset      *fileSet
+	filter    *scanFilter
 	columns   []int
 	rowGroups []RowGroup
 	schema    *arrow.Schema
@@ -141,6 +187,9 @@ type producer struct {
 	// readers are this scan's pqarrow readers by file index: they are not
 	// safe for concurrent use, so each scan has its own.
 	readers map[int]*pqarrow.FileReader
+	// Buffers for filtering, reused across batches.
+	keys          []tombstone.Key
+	valid, hidden []bool
 }
 
 // produce decodes every selected row group, passing each batch to send.
@@ -152,11 +201,12 @@ func (p *producer) produce(ctx context.Context, send func(*Batch) error) error {
 		if rg.NumRows == 0 {
 			continue
 		}
+		filter := p.filter.applies(p.table, p.fset.files[rg.File])
 		var err error
-		if len(p.columns) == 0 {
-			err = p.countOnly(rg, send)
+		if len(p.columns) == 0 && !filter {
+			err = p.countOnly(rg, rg.NumRows, send)
 		} else {
-			err = p.decode(ctx, rg, send)
+			err = p.decode(ctx, rg, filter, send)
 		}
 		if err != nil {
 			return err
@@ -165,9 +215,9 @@ func (p *producer) produce(ctx context.Context, send func(*Batch) error) error {
 	return nil
 }
 
-// countOnly sends row-count-only batches covering rg.
-func (p *producer) countOnly(rg RowGroup, send func(*Batch) error) error {
-	for left := rg.NumRows; left > 0; {
+// countOnly sends row-count-only batches of rows rows of rg.
+func (p *producer) countOnly(rg RowGroup, rows int64, send func(*Batch) error) error {
+	for left := rows; left > 0; {
 		n := min(left, maxBatchRows)
 		if err := send(&Batch{Record: array.NewRecordBatch(p.schema, nil, n), RowGroup: rg}); err != nil {
 			return err
@@ -177,18 +227,28 @@ func (p *producer) countOnly(rg RowGroup, send func(*Batch) error) error {
 	return nil
 }
 
-// decode reads the selected columns of rg and sends them in batches.
-func (p *producer) decode(ctx context.Context, rg RowGroup, send func(*Batch) error) error {
+// decode reads the selected columns of rg and sends them in batches. With
+// filter set it also decodes the key column and leaves out hidden rows.
+func (p *producer) decode(ctx context.Context, rg RowGroup, filter bool, send func(*Batch) error) error {
 	t := p.table
-	path := t.files[rg.File]
+	df := p.fset.files[rg.File]
+	path := df.path
 	fr, err := p.reader(rg.File)
 	if err != nil {
 		return err
 	}
+	cols, keyPos := p.columns, -1
+	if filter {
+		keyPos = slices.Index(cols, t.key)
+		if keyPos < 0 {
+			cols = append(slices.Clip(cols), t.key)
+			keyPos = len(cols) - 1
+		}
+	}
 	// Read each distinct field once, in field order; map them back to the
 	// requested column order afterwards.
 	var leaves, fieldOrder []int
-	for _, c := range p.columns {
+	for _, c := range cols {
 		f := t.plans[c].field
 		if !slices.Contains(fieldOrder, f) {
 			fieldOrder = append(fieldOrder, f)
@@ -196,7 +256,7 @@ func (p *producer) decode(ctx context.Context, rg RowGroup, send func(*Batch) er
 	}
 	slices.Sort(fieldOrder)
 	planByField := make(map[int]fieldPlan, len(fieldOrder))
-	for _, c := range p.columns {
+	for _, c := range cols {
 		planByField[t.plans[c].field] = t.plans[c]
 	}
 	for _, f := range fieldOrder {
@@ -209,26 +269,65 @@ func (p *producer) decode(ctx context.Context, rg RowGroup, send func(*Batch) er
 	defer rr.Release()
 	for rr.Next() {
 		rec := rr.RecordBatch()
-		cols := make([]arrow.Array, len(p.columns))
+		arrs := make([]arrow.Array, len(cols))
 		release := func() {
-			for _, c := range cols {
-				if c != nil {
-					c.Release()
+			for i, a := range arrs {
+				if a != nil {
+					a.Release()
+					arrs[i] = nil
 				}
 			}
 		}
-		for i, c := range p.columns {
+		for i, c := range cols {
 			plan := t.plans[c]
 			pos, _ := slices.BinarySearch(fieldOrder, plan.field)
-			cols[i], err = convertArray(ctx, p.mem, rec.Column(pos), plan)
+			arrs[i], err = convertArray(ctx, p.mem, rec.Column(pos), plan)
 			if err != nil {
 				release()
 				return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
 			}
 		}
-		out := array.NewRecordBatch(p.schema, cols, rec.NumRows())
+		rows := rec.NumRows()
+		var keep []int32
+		if filter {
+			keep, err = p.visibleRows(arrs[keyPos], df.seq)
+			if err != nil {
+				release()
+				return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
+			}
+			if keep != nil {
+				rows = int64(len(keep))
+			}
+		}
+		if len(p.columns) == 0 {
+			release()
+			if err := p.countOnly(rg, rows, send); err != nil {
+				return err
+			}
+			continue
+		}
+		out := arrs[:len(p.columns)]
+		if keep != nil && rows > 0 {
+			out, err = takeRows(ctx, p.mem, out, keep)
+			if err != nil {
+				release()
+				return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
+			}
+		}
+		var b *Batch
+		if rows > 0 {
+			b = &Batch{Record: array.NewRecordBatch(p.schema, out, rows), RowGroup: rg}
+		}
+		if keep != nil && rows > 0 {
+			for _, a := range out {
+				a.Release()
+			}
+		}
 		release()
-		if err := send(&Batch{Record: out, RowGroup: rg}); err != nil {
+		if b == nil {
+			continue
+		}
+		if err := send(b); err != nil {
 			return err
 		}
 	}
@@ -238,14 +337,76 @@ func (p *producer) decode(ctx context.Context, rg RowGroup, send func(*Batch) er
 	return nil
 }
 
+// visibleRows returns the indexes of the rows of a batch whose key column
+// is keyArr that the scan's filter does not hide, or nil when it hides none.
+func (p *producer) visibleRows(keyArr arrow.Array, fileSeq uint64) ([]int32, error) {
+	n := keyArr.Len()
+	if cap(p.keys) < n {
+		p.keys = make([]tombstone.Key, n)
+		p.valid = make([]bool, n)
+		p.hidden = make([]bool, n)
+	}
+	keys, valid, hidden := p.keys[:n], p.valid[:n], p.hidden[:n]
+	defer clear(keys) // drop references into the batch's memory
+	if err := arrayKeys(keyArr, p.table.keyKind, keys, valid); err != nil {
+		return nil, err
+	}
+	p.filter.snap.tomb.HiddenMany(keys, fileSeq, hidden)
+	hiddenRows := 0
+	for i := range n {
+		if !valid[i] {
+			hidden[i] = false
+		} else if !hidden[i] && p.filter.pending.Contains(keys[i]) {
+			hidden[i] = true
+		}
+		if hidden[i] {
+			hiddenRows++
+		}
+	}
+	if hiddenRows == 0 {
+		return nil, nil
+	}
+	keep := make([]int32, 0, n-hiddenRows)
+	for i, h := range hidden {
+		if !h {
+			keep = append(keep, int32(i))
+		}
+	}
+	return keep, nil
+}
+
+// takeRows returns new arrays holding rows keep of arrs, which stay owned by
+// the caller.
+func takeRows(ctx context.Context, mem memory.Allocator, arrs []arrow.Array, keep []int32) ([]arrow.Array, error) {
+	b := array.NewInt32Builder(mem)
+	defer b.Release()
+	b.AppendValues(keep, nil)
+	idx := b.NewArray()
+	defer idx.Release()
+	ctx = compute.WithAllocator(ctx, mem)
+	out := make([]arrow.Array, len(arrs))
+	for i, a := range arrs {
+		taken, err := compute.TakeArray(ctx, a, idx)
+		if err != nil {
+			for _, o := range out[:i] {
+				o.Release()
+			}
+			return nil, fmt.Errorf("filter hidden rows: %w", err)
+		}
+		out[i] = taken
+	}
+	return out, nil
+}
+
 // reader returns this scan's pqarrow reader of file fi.
 func (p *producer) reader(fi int) (*pqarrow.FileReader, error) {
 	if fr, ok := p.readers[fi]; ok {
 		return fr, nil
 	}
-	fr, err := pqarrow.NewFileReader(p.table.readers[fi], pqarrow.ArrowReadProperties{BatchSize: maxBatchRows}, p.mem)
+	df := p.fset.files[fi]
+	fr, err := pqarrow.NewFileReader(df.reader, pqarrow.ArrowReadProperties{BatchSize: maxBatchRows}, p.mem)
 	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", p.table.files[fi], err)
+		return nil, fmt.Errorf("scan %s: %w", df.path, err)
 	}
 	p.readers[fi] = fr
 	return fr, nil

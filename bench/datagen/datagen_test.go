@@ -114,7 +114,7 @@ func TestCandidatesDistribution(t *testing.T) {
 func openTable(t *testing.T, dir, name string) *tables.Table {
 	t.Helper()
 	var log bytes.Buffer
-	c, err := tables.Open(context.Background(), dir, tables.Options{Logger: zerolog.New(&log)})
+	c, err := tables.Open(context.Background(), dir, tables.Options{Logger: zerolog.New(&log), StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
