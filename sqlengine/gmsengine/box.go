@@ -1,0 +1,178 @@
+package gmsengine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/shopspring/decimal"
+
+	"github.com/pqsql/pqsql/sqlengine"
+	"github.com/pqsql/pqsql/tables"
+)
+
+// valueKind is how a table column's Arrow values are boxed for GMS.
+type valueKind uint8
+
+const (
+	kindUnsupported valueKind = iota
+	kindBool
+	kindInt16
+	kindInt32
+	kindInt64
+	kindFloat32
+	kindFloat64
+	kindText
+	kindDecimal
+	kindDate
+	kindTimestamp
+	kindBytes
+	kindUUID
+)
+
+func kindOf(t tables.Type) valueKind {
+	switch t.OID {
+	case sqlengine.BoolOID:
+		return kindBool
+	case sqlengine.Int2OID:
+		return kindInt16
+	case sqlengine.Int4OID:
+		return kindInt32
+	case sqlengine.Int8OID:
+		return kindInt64
+	case sqlengine.Float4OID:
+		return kindFloat32
+	case sqlengine.Float8OID:
+		return kindFloat64
+	case sqlengine.TextOID, sqlengine.VarcharOID, sqlengine.BPCharOID, sqlengine.NameOID,
+		sqlengine.JSONOID, sqlengine.JSONBOID:
+		return kindText
+	case sqlengine.NumericOID:
+		return kindDecimal
+	case sqlengine.DateOID:
+		return kindDate
+	case sqlengine.TimestampOID, sqlengine.TimestamptzOID:
+		return kindTimestamp
+	case sqlengine.ByteaOID:
+		return kindBytes
+	case sqlengine.UUIDOID:
+		return kindUUID
+	}
+	return kindUnsupported
+}
+
+// boxBatch turns a batch into GMS rows holding the first width columns. All
+// rows share one backing array, allocated per batch and never reused, since
+// GMS may keep rows. When filter is set, only rows whose column filterPos
+// matches it are returned.
+func boxBatch(b *tables.Batch, kinds []valueKind, width int, filter *scanFilter, filterPos int) ([]sql.Row, error) {
+	rec := b.Record
+	n := int(rec.NumRows())
+	var sel []int
+	if filter != nil {
+		sel = filter.selectRows(rec.Column(filterPos), kinds[filterPos], n)
+		n = len(sel)
+	}
+	backing := make([]any, n*width)
+	rows := make([]sql.Row, n)
+	for i := range rows {
+		rows[i] = backing[i*width : (i+1)*width : (i+1)*width]
+	}
+	for c := 0; c < width; c++ {
+		arr := rec.Column(c)
+		for i := 0; i < n; i++ {
+			src := i
+			if sel != nil {
+				src = sel[i]
+			}
+			v, err := boxValue(arr, kinds[c], src)
+			if err != nil {
+				return nil, err
+			}
+			backing[i*width+c] = v
+		}
+	}
+	return rows, nil
+}
+
+// boxValue returns row i of arr as the Go value GMS expects for kind.
+func boxValue(arr arrow.Array, kind valueKind, i int) (any, error) {
+	if arr.IsNull(i) {
+		return nil, nil
+	}
+	switch a := arr.(type) {
+	case *array.Boolean:
+		if a.Value(i) {
+			return int8(1), nil
+		}
+		return int8(0), nil
+	case *array.Int16:
+		return a.Value(i), nil
+	case *array.Int32:
+		return a.Value(i), nil
+	case *array.Int64:
+		return a.Value(i), nil
+	case *array.Float32:
+		return a.Value(i), nil
+	case *array.Float64:
+		return a.Value(i), nil
+	case *array.String:
+		return a.Value(i), nil
+	case *array.LargeString:
+		return a.Value(i), nil
+	case *array.Decimal128:
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		return decimal.NewFromBigInt(a.Value(i).BigInt(), -scale), nil
+	case *array.Decimal256:
+		scale := a.DataType().(*arrow.Decimal256Type).Scale
+		return decimal.NewFromBigInt(a.Value(i).BigInt(), -scale), nil
+	case *array.Date32:
+		return time.Unix(int64(a.Value(i))*86400, 0).UTC(), nil
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return timestampValue(int64(a.Value(i)), unit), nil
+	case *array.Binary:
+		return a.Value(i), nil
+	case *array.FixedSizeBinary:
+		if kind == kindUUID {
+			return formatUUID(a.Value(i)), nil
+		}
+		return a.Value(i), nil
+	}
+	return nil, fmt.Errorf("unsupported Arrow array %s", arr.DataType())
+}
+
+func timestampValue(v int64, unit arrow.TimeUnit) time.Time {
+	switch unit {
+	case arrow.Second:
+		return time.Unix(v, 0).UTC()
+	case arrow.Millisecond:
+		return time.UnixMilli(v).UTC()
+	case arrow.Nanosecond:
+		return time.Unix(0, v).UTC()
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+const hexDigits = "0123456789abcdef"
+
+// formatUUID renders 16 bytes in the canonical 8-4-4-4-12 form.
+func formatUUID(b []byte) string {
+	if len(b) != 16 {
+		return fmt.Sprintf("%x", b)
+	}
+	out := make([]byte, 36)
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j] = hexDigits[c>>4]
+		out[j+1] = hexDigits[c&0xf]
+		j += 2
+	}
+	return string(out)
+}
