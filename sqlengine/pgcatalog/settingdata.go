@@ -1,0 +1,50 @@
+package pgcatalog
+
+// settingDef is one pg_settings parameter pqsql can show, with PostgreSQL
+// 15's metadata. Empty strings are NULL.
+type settingDef struct {
+	name, unit, category, short, extra, context, vartype string
+	min, max, enumvals, boot                             string
+	// fixed is the value of a parameter whose value pqsql fixes; a parameter
+	// without one is shown only when Input.Settings knows it.
+	fixed string
+}
+
+// settingDefs are the parameters of pg_settings, sorted by name as
+// PostgreSQL sorts them (byte order).
+var settingDefs = []settingDef{
+	{name: "DateStyle", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the display format for date and time values.", extra: "Also controls interpretation of ambiguous date inputs.", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "ISO, MDY", fixed: ""},
+	{name: "IntervalStyle", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the display format for interval values.", extra: "", context: "user", vartype: "enum", min: "", max: "", enumvals: "{postgres,postgres_verbose,sql_standard,iso_8601}", boot: "postgres", fixed: ""},
+	{name: "TimeZone", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the time zone for displaying and interpreting time stamps.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "GMT", fixed: ""},
+	{name: "application_name", unit: "", category: "Reporting and Logging / What to Log", short: "Sets the application name to be reported in statistics and logs.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "", fixed: ""},
+	{name: "block_size", unit: "", category: "Preset Options", short: "Shows the size of a disk block.", extra: "", context: "internal", vartype: "integer", min: "8192", max: "8192", enumvals: "", boot: "8192", fixed: "8192"},
+	{name: "bytea_output", unit: "", category: "Client Connection Defaults / Statement Behavior", short: "Sets the output format for bytea.", extra: "", context: "user", vartype: "enum", min: "", max: "", enumvals: "{escape,hex}", boot: "hex", fixed: ""},
+	{name: "client_encoding", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the client's character set encoding.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "SQL_ASCII", fixed: ""},
+	{name: "default_text_search_config", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets default text search configuration.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "pg_catalog.simple", fixed: ""},
+	{name: "default_transaction_isolation", unit: "", category: "Client Connection Defaults / Statement Behavior", short: "Sets the transaction isolation level of each new transaction.", extra: "", context: "user", vartype: "enum", min: "", max: "", enumvals: "{serializable,\"repeatable read\",\"read committed\",\"read uncommitted\"}", boot: "read committed", fixed: ""},
+	{name: "default_transaction_read_only", unit: "", category: "Client Connection Defaults / Statement Behavior", short: "Sets the default read-only status of new transactions.", extra: "", context: "user", vartype: "bool", min: "", max: "", enumvals: "", boot: "off", fixed: ""},
+	{name: "escape_string_warning", unit: "", category: "Version and Platform Compatibility / Previous PostgreSQL Versions", short: "Warn about backslash escapes in ordinary string literals.", extra: "", context: "user", vartype: "bool", min: "", max: "", enumvals: "", boot: "on", fixed: ""},
+	{name: "extra_float_digits", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the number of digits displayed for floating-point values.", extra: "This affects real, double precision, and geometric data types. A zero or negative parameter value is added to the standard number of digits (FLT_DIG or DBL_DIG as appropriate). Any value greater than zero selects precise output mode.", context: "user", vartype: "integer", min: "-15", max: "3", enumvals: "", boot: "1", fixed: ""},
+	{name: "idle_in_transaction_session_timeout", unit: "ms", category: "Client Connection Defaults / Statement Behavior", short: "Sets the maximum allowed idle time between queries, when in a transaction.", extra: "A value of 0 turns off the timeout.", context: "user", vartype: "integer", min: "0", max: "2147483647", enumvals: "", boot: "0", fixed: ""},
+	{name: "in_hot_standby", unit: "", category: "Preset Options", short: "Shows whether hot standby is currently active.", extra: "", context: "internal", vartype: "bool", min: "", max: "", enumvals: "", boot: "off", fixed: "off"},
+	{name: "integer_datetimes", unit: "", category: "Preset Options", short: "Shows whether datetimes are integer based.", extra: "", context: "internal", vartype: "bool", min: "", max: "", enumvals: "", boot: "on", fixed: "on"},
+	{name: "lc_collate", unit: "", category: "Preset Options", short: "Shows the collation order locale.", extra: "", context: "internal", vartype: "string", min: "", max: "", enumvals: "", boot: "C", fixed: "C.UTF-8"},
+	{name: "lc_ctype", unit: "", category: "Preset Options", short: "Shows the character classification and case conversion locale.", extra: "", context: "internal", vartype: "string", min: "", max: "", enumvals: "", boot: "C", fixed: "C.UTF-8"},
+	{name: "lc_messages", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the language in which messages are displayed.", extra: "", context: "superuser", vartype: "string", min: "", max: "", enumvals: "", boot: "", fixed: ""},
+	{name: "lc_monetary", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the locale for formatting monetary amounts.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "C", fixed: ""},
+	{name: "lc_numeric", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the locale for formatting numbers.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "C", fixed: ""},
+	{name: "lc_time", unit: "", category: "Client Connection Defaults / Locale and Formatting", short: "Sets the locale for formatting date and time values.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "C", fixed: ""},
+	{name: "lock_timeout", unit: "ms", category: "Client Connection Defaults / Statement Behavior", short: "Sets the maximum allowed duration of any wait for a lock.", extra: "A value of 0 turns off the timeout.", context: "user", vartype: "integer", min: "0", max: "2147483647", enumvals: "", boot: "0", fixed: ""},
+	{name: "max_function_args", unit: "", category: "Preset Options", short: "Shows the maximum number of function arguments.", extra: "", context: "internal", vartype: "integer", min: "100", max: "100", enumvals: "", boot: "100", fixed: "100"},
+	{name: "max_identifier_length", unit: "", category: "Preset Options", short: "Shows the maximum identifier length.", extra: "", context: "internal", vartype: "integer", min: "63", max: "63", enumvals: "", boot: "63", fixed: "63"},
+	{name: "max_index_keys", unit: "", category: "Preset Options", short: "Shows the maximum number of index keys.", extra: "", context: "internal", vartype: "integer", min: "32", max: "32", enumvals: "", boot: "32", fixed: "32"},
+	{name: "row_security", unit: "", category: "Client Connection Defaults / Statement Behavior", short: "Enable row security.", extra: "When enabled, row security will be applied to all users.", context: "user", vartype: "bool", min: "", max: "", enumvals: "", boot: "on", fixed: ""},
+	{name: "search_path", unit: "", category: "Client Connection Defaults / Statement Behavior", short: "Sets the schema search order for names that are not schema-qualified.", extra: "", context: "user", vartype: "string", min: "", max: "", enumvals: "", boot: "\"$user\", public", fixed: ""},
+	{name: "server_encoding", unit: "", category: "Preset Options", short: "Shows the server (database) character set encoding.", extra: "", context: "internal", vartype: "string", min: "", max: "", enumvals: "", boot: "SQL_ASCII", fixed: "UTF8"},
+	{name: "server_version", unit: "", category: "Preset Options", short: "Shows the server version.", extra: "", context: "internal", vartype: "string", min: "", max: "", enumvals: "", boot: "15.18 (Debian 15.18-0+deb12u1)", fixed: ""},
+	{name: "server_version_num", unit: "", category: "Preset Options", short: "Shows the server version as an integer.", extra: "", context: "internal", vartype: "integer", min: "150018", max: "150018", enumvals: "", boot: "150018", fixed: ""},
+	{name: "standard_conforming_strings", unit: "", category: "Version and Platform Compatibility / Previous PostgreSQL Versions", short: "Causes '...' strings to treat backslashes literally.", extra: "", context: "user", vartype: "bool", min: "", max: "", enumvals: "", boot: "on", fixed: ""},
+	{name: "statement_timeout", unit: "ms", category: "Client Connection Defaults / Statement Behavior", short: "Sets the maximum allowed duration of any statement.", extra: "A value of 0 turns off the timeout.", context: "user", vartype: "integer", min: "0", max: "2147483647", enumvals: "", boot: "0", fixed: ""},
+	{name: "transaction_isolation", unit: "", category: "Client Connection Defaults / Statement Behavior", short: "Sets the current transaction's isolation level.", extra: "", context: "user", vartype: "enum", min: "", max: "", enumvals: "{serializable,\"repeatable read\",\"read committed\",\"read uncommitted\"}", boot: "read committed", fixed: ""},
+	{name: "transaction_read_only", unit: "", category: "Client Connection Defaults / Statement Behavior", short: "Sets the current transaction's read-only status.", extra: "", context: "user", vartype: "bool", min: "", max: "", enumvals: "", boot: "off", fixed: ""},
+}
