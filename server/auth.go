@@ -2,9 +2,12 @@ package server
 
 import (
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -22,10 +25,49 @@ const (
 	scramSaltLen    = 16
 )
 
-// storedCredentials is what the server keeps per user: SCRAM-SHA-256 keys,
-// never the password.
+// storedCredentials is what the server keeps per user: SCRAM-SHA-256 keys
+// and, for md5 authentication, the MD5 hash; never the password.
 type storedCredentials struct {
 	scram.StoredCredentials
+	// md5 is the user's MD5 hash without its "md5" prefix (32 hex digits),
+	// set when the user authenticates with md5.
+	md5 string
+}
+
+// MD5Hash returns PostgreSQL's MD5 password hash for user, for use in
+// Config.Users with PasswordMethod "md5": "md5" followed by the hex MD5
+// digest of password + user.
+func MD5Hash(user, password string) string {
+	sum := md5.Sum([]byte(password + user))
+	return "md5" + hex.EncodeToString(sum[:])
+}
+
+// isMD5Hash reports whether s has the form of an MD5 password hash.
+func isMD5Hash(s string) bool {
+	if len(s) != 35 || !strings.HasPrefix(s, "md5") {
+		return false
+	}
+	_, err := hex.DecodeString(s[3:])
+	return err == nil
+}
+
+// userCredentials computes what the server keeps for user, whose configured
+// password is plaintext, a SCRAM-SHA-256 verifier or an MD5 hash.
+func userCredentials(user, password, method string) (storedCredentials, error) {
+	if isMD5Hash(password) {
+		if method != PasswordMD5 {
+			return storedCredentials{}, errors.New("an MD5 hash can only be used with PasswordMethod \"md5\"")
+		}
+		return storedCredentials{md5: strings.ToLower(password[3:])}, nil
+	}
+	creds, err := credentialsFor(password)
+	if err != nil {
+		return storedCredentials{}, err
+	}
+	if method == PasswordMD5 && !strings.HasPrefix(password, scramMechanism+"$") {
+		creds.md5 = MD5Hash(user, password)[3:]
+	}
+	return creds, nil
 }
 
 // verifier formats the credentials as PostgreSQL stores them in pg_authid.
@@ -53,7 +95,7 @@ func deriveCredentials(password string, salt []byte, iters int) (storedCredentia
 	if err != nil {
 		return storedCredentials{}, fmt.Errorf("derive SCRAM keys: %w", err)
 	}
-	return storedCredentials{creds}, nil
+	return storedCredentials{StoredCredentials: creds}, nil
 }
 
 // credentialsFor parses a SCRAM-SHA-256 verifier, or derives credentials
@@ -83,7 +125,7 @@ func credentialsFor(password string) (storedCredentials, error) {
 	if err1 != nil || err2 != nil || err3 != nil || len(storedKey) != sha256.Size || len(serverKey) != sha256.Size {
 		return storedCredentials{}, bad
 	}
-	return storedCredentials{scram.StoredCredentials{
+	return storedCredentials{StoredCredentials: scram.StoredCredentials{
 		KeyFactors: scram.KeyFactors{Salt: string(salt), Iters: iters},
 		StoredKey:  storedKey,
 		ServerKey:  serverKey,
@@ -97,7 +139,7 @@ func (s *Server) mockCredentials(user string) storedCredentials {
 	mac := hmac.New(sha256.New, s.mockSecret[:])
 	mac.Write([]byte(user))
 	sum := mac.Sum(nil)
-	return storedCredentials{scram.StoredCredentials{
+	return storedCredentials{StoredCredentials: scram.StoredCredentials{
 		KeyFactors: scram.KeyFactors{Salt: string(sum[:scramSaltLen]), Iters: scramIterations},
 		StoredKey:  sum,
 		ServerKey:  sum,
@@ -125,7 +167,42 @@ func (c *conn) authenticate(user string) error {
 	if c.tls && c.srv.cfg.CleartextOverTLS {
 		return c.authenticateCleartext(user, creds, known)
 	}
+	// As in PostgreSQL, md5 authenticates users stored with a SCRAM verifier
+	// by SCRAM; unknown users get an md5 challenge like everyone else.
+	if c.srv.cfg.PasswordMethod == PasswordMD5 && (creds.md5 != "" || !known) {
+		return c.authenticateMD5(user, creds, known)
+	}
 	return c.authenticateSCRAM(user, creds, known)
+}
+
+// authenticateMD5 runs PostgreSQL's md5 exchange: the client answers a
+// random salt with "md5" + hex(md5(hex(md5(password + user)) + salt)).
+func (c *conn) authenticateMD5(user string, creds storedCredentials, known bool) error {
+	var salt [4]byte
+	if _, err := rand.Read(salt[:]); err != nil {
+		return fmt.Errorf("generate salt: %w", err)
+	}
+	c.be.Send(&pgproto3.AuthenticationMD5Password{Salt: salt})
+	if err := c.be.SetAuthType(pgproto3.AuthTypeMD5Password); err != nil {
+		return fmt.Errorf("set auth type: %w", err)
+	}
+	if err := c.be.Flush(); err != nil {
+		return fmt.Errorf("send password request: %w", err)
+	}
+	msg, err := c.be.Receive()
+	if err != nil {
+		return c.receiveError(err)
+	}
+	pw, ok := msg.(*pgproto3.PasswordMessage)
+	if !ok {
+		return protocolViolation("expected password response, got message type %T", msg)
+	}
+	sum := md5.Sum(append([]byte(creds.md5), salt[:]...))
+	want := "md5" + hex.EncodeToString(sum[:])
+	if !known || creds.md5 == "" || subtle.ConstantTimeCompare([]byte(pw.Password), []byte(want)) != 1 {
+		return authFailed(user)
+	}
+	return nil
 }
 
 func (c *conn) authenticateCleartext(user string, creds storedCredentials, known bool) error {
@@ -143,6 +220,14 @@ func (c *conn) authenticateCleartext(user string, creds storedCredentials, known
 	pw, ok := msg.(*pgproto3.PasswordMessage)
 	if !ok {
 		return protocolViolation("expected password response, got message type %T", msg)
+	}
+	if creds.StoredKey == nil {
+		// Only the MD5 hash is known.
+		got := MD5Hash(user, pw.Password)[3:]
+		if !known || subtle.ConstantTimeCompare([]byte(got), []byte(creds.md5)) != 1 {
+			return authFailed(user)
+		}
+		return nil
 	}
 	got, err := deriveCredentials(pw.Password, []byte(creds.Salt), creds.Iters)
 	if err != nil || !known || !hmac.Equal(got.StoredKey, creds.StoredKey) {

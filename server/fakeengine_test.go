@@ -31,6 +31,8 @@ import (
 //	begin / commit   enter / leave a transaction block
 //	panic            panics
 //	ddl              no rows, tag "CREATE TABLE"
+//	copy FORMAT      COPY TO STDOUT of copyTestRows in FORMAT (see copy_test.go)
+//	binrows          copyTestRows as rows asking for binary format
 type fakeEngine struct {
 	// noPanic makes "panic" an ordinary error, so that fuzzing detects panics
 	// of the server's own.
@@ -197,6 +199,8 @@ func (st *fakeStmt) Columns() []sqlengine.Column {
 		return []sqlengine.Column{col(st.arg(), typeOIDs[st.arg()])}
 	case "sleep", "block":
 		return []sqlengine.Column{col("x", sqlengine.Int4OID)}
+	case "binrows":
+		return copyTestColumns
 	}
 	return nil
 }
@@ -255,6 +259,8 @@ func (st *fakeStmt) Execute(ctx context.Context, params []any) (sqlengine.Rows, 
 		panic("fake engine panic")
 	case "ddl":
 		r.tag = "CREATE TABLE"
+	case "copy", "binrows":
+		return fakeCopy(st, r)
 	case "set":
 		r.tag = "SET"
 	default:

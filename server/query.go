@@ -73,10 +73,18 @@ func (c *conn) simpleQuery(ctx context.Context, sql string) error {
 		if err != nil {
 			return err
 		}
-		if cols := rows.Columns(); cols != nil {
-			c.be.Send(rowDescription(cols, nil))
+		if co, ok := rows.(sqlengine.CopyOutRows); ok {
+			err = c.copyOut(ctx, co)
+		} else {
+			var formats []int16
+			if br, ok := rows.(sqlengine.BinaryRows); ok && br.Binary() {
+				formats = []int16{pgproto3.BinaryFormat}
+			}
+			if cols := rows.Columns(); cols != nil {
+				c.be.Send(rowDescription(cols, allFormats(formats, len(cols))))
+			}
+			_, _, err = c.sendRows(ctx, rows, allFormats(formats, len(rows.Columns())), 0)
 		}
-		_, _, err = c.sendRows(ctx, rows, nil, 0)
 		if err != nil {
 			rows.Close()
 			return err
@@ -253,6 +261,19 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	return nil
 }
 
+// allFormats expands a one-element format list to n columns; nil stays nil
+// (all text).
+func allFormats(formats []int16, n int) []int16 {
+	if formats == nil {
+		return nil
+	}
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = formats[0]
+	}
+	return out
+}
+
 // formatAt applies the protocol's format code rule: none means text, one
 // applies to all, otherwise one each.
 func formatAt(codes []int16, i int) int16 {
@@ -333,6 +354,19 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 			return err
 		}
 		p.rows = rows
+	}
+	if co, ok := p.rows.(sqlengine.CopyOutRows); ok {
+		// COPY ignores the row limit, as in PostgreSQL.
+		if err := c.copyOut(ctx, co); err != nil {
+			p.close()
+			p.done = true
+			return err
+		}
+		tag := p.rows.Tag()
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+		p.close()
+		p.done, p.tag = true, tag
+		return nil
 	}
 	suspended, n, err := c.sendRows(ctx, p.rows, p.formats, m.MaxRows)
 	if err != nil {

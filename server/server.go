@@ -17,6 +17,12 @@ import (
 	"github.com/pqsql/pqsql/sqlengine"
 )
 
+// Password methods for Config.PasswordMethod.
+const (
+	PasswordSCRAM = "scram-sha-256"
+	PasswordMD5   = "md5"
+)
+
 // Defaults for Config fields left zero.
 const (
 	DefaultMaxConnections = 100
@@ -30,8 +36,14 @@ type Config struct {
 	// Users maps user names to passwords: either plaintext, or a SCRAM-SHA-256
 	// verifier in PostgreSQL's format
 	// "SCRAM-SHA-256$<iterations>:<b64 salt>$<b64 StoredKey>:<b64 ServerKey>"
-	// (see SCRAMVerifier).
+	// (see SCRAMVerifier), or, for PasswordMethod "md5", PostgreSQL's MD5
+	// hash "md5" + hex(md5(password + user name)) (see MD5Hash).
 	Users map[string]string
+	// PasswordMethod is how clients prove their password, as in pg_hba.conf:
+	// "scram-sha-256" (the default when empty) or "md5". As in PostgreSQL,
+	// "md5" still uses SCRAM-SHA-256 for users whose password is stored as a
+	// SCRAM verifier.
+	PasswordMethod string
 	// TLSConfig enables TLS: SSLRequest is answered with 'S' and a handshake.
 	// When nil, SSLRequest is answered with 'N'.
 	TLSConfig *tls.Config
@@ -107,8 +119,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	// Start somewhere random below 2^30 so PIDs look like PIDs and stay unique.
 	s.nextPID.Store(binary.BigEndian.Uint32(pid[:])%(1<<30) + 1000)
+	switch cfg.PasswordMethod {
+	case "":
+		cfg.PasswordMethod = PasswordSCRAM
+	case PasswordSCRAM, PasswordMD5:
+	default:
+		return nil, fmt.Errorf("server: unknown PasswordMethod %q (want %q or %q)", cfg.PasswordMethod, PasswordSCRAM, PasswordMD5)
+	}
+	s.cfg.PasswordMethod = cfg.PasswordMethod
 	for user, password := range cfg.Users {
-		creds, err := credentialsFor(password)
+		creds, err := userCredentials(user, password, cfg.PasswordMethod)
 		if err != nil {
 			return nil, fmt.Errorf("server: password of user %q: %w", user, err)
 		}

@@ -110,3 +110,41 @@ type Column struct {
 	TableOID uint32
 	AttrNum  int16
 }
+
+// CopyOutRows is implemented by the Rows of a COPY ... TO STDOUT statement.
+// The server sends such a result with the COPY OUT sub-protocol
+// (CopyOutResponse, one CopyData per row, CopyDone) instead of RowDescription
+// and DataRow messages. Columns describes the copied columns and Tag returns
+// "COPY n".
+type CopyOutRows interface {
+	Rows
+	// CopyFormat returns how the rows are to be formatted.
+	CopyFormat() CopyFormat
+}
+
+// CopyFormat holds the formatting options of a COPY ... TO STDOUT, checked by
+// the engine as PostgreSQL checks them.
+type CopyFormat struct {
+	// Format is "text", "csv" or "binary".
+	Format string
+	// Delimiter separates columns: one byte ('\t' in text, ',' in CSV).
+	Delimiter byte
+	// Null is the text written for NULL (`\N` in text, empty in CSV).
+	Null string
+	// Header writes a first line with the column names (text and CSV).
+	Header bool
+	// Quote and Escape are the CSV quote and escape bytes ('"' by default).
+	Quote, Escape byte
+	// ForceQuote says, per column, whether non-NULL CSV values are always
+	// quoted. It is nil when no column is.
+	ForceQuote []bool
+}
+
+// BinaryRows is implemented by a Rows whose statement asks for its values in
+// binary format, as a FETCH from a BINARY cursor does. Under the simple
+// query protocol the server then sends the rows in binary format.
+type BinaryRows interface {
+	Rows
+	// Binary reports whether the rows are to be sent in binary format.
+	Binary() bool
+}

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/rs/zerolog"
 
 	"github.com/pqsql/pqsql/tombstone"
@@ -149,6 +148,11 @@ func (c *Catalog) discover(ctx context.Context) ([]tableSource, error) {
 // returns nil. A table whose data files open but whose state does not is
 // returned with its err set.
 func (c *Catalog) openTable(ctx context.Context, src tableSource) *Table {
+	src, err := c.recoverVacuum(src)
+	if err != nil {
+		c.opts.Logger.Warn().Str("table", src.name).Err(err).Msg("skipping table: cannot complete an interrupted VACUUM")
+		return nil
+	}
 	t, err := newTable(src, c)
 	if err != nil {
 		ev := c.opts.Logger.Warn().Str("table", src.name)
@@ -262,8 +266,19 @@ type Table struct {
 	// appliedSeq is the manifest's applied_seq. Guarded by mu.
 	appliedSeq uint64
 	// retired are readers of files no longer in the file set, which scans
-	// that started before may still use; closed by close. Guarded by mu.
-	retired []*file.Reader
+	// and snapshots that started before may still use. Each is closed when
+	// the garbage collector finds its file unreachable (see retire), or by
+	// close. Guarded by mu.
+	retired []*retiredFile
+	// retiredOpen counts the retired readers not yet closed.
+	retiredOpen atomic.Int64
+	// vacuumSem is held by the table's one running VACUUM (LockVacuum).
+	vacuumSem chan struct{}
+	// failed is set when a VACUUM failed after its commit point: the files
+	// on disk are then ahead of the in-memory state until the catalog is
+	// reopened, which completes the VACUUM. Rescan and VACUUM refuse the
+	// table meanwhile. Guarded by mu.
+	failed error
 	// files is the current file set, replaced whole on change.
 	files atomic.Pointer[fileSet]
 	// lastDeleteSeq is the highest sequence number of a DELETE seen; a file
@@ -336,6 +351,7 @@ func newTable(src tableSource, c *Catalog) (_ *Table, err error) {
 		dataDir:     c.dir,
 		stateDir:    c.stateDir,
 		logger:      c.opts.Logger,
+		vacuumSem:   make(chan struct{}, 1),
 	}
 	var files []*dataFile
 	defer func() {
@@ -427,7 +443,7 @@ func (t *Table) close() error {
 		}
 	}
 	for _, r := range t.retired {
-		errs = append(errs, r.Close())
+		errs = append(errs, r.close())
 	}
 	t.retired = nil
 	if t.tlog != nil {

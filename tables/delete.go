@@ -30,13 +30,17 @@ type Snapshot struct {
 
 // Snapshot returns a read view of the table's current state.
 func (t *Table) Snapshot() *Snapshot {
-	s := &Snapshot{table: t, files: t.files.Load()}
+	s := &Snapshot{table: t}
 	if t.tlog != nil {
 		// Load lastDeleteSeq after the tombstones: Delete raises it before
 		// publishing, so it bounds every DELETE the snapshot sees.
 		s.tomb = t.tlog.Snapshot()
 		s.lastDelete = t.lastDeleteSeq.Load()
 	}
+	// Load the files after the tombstones: a VACUUM publishes its output
+	// before it drops the tombstones it applied, so tombstones loaded first
+	// still hide every row of the files loaded after them.
+	s.files = t.files.Load()
 	return s
 }
 

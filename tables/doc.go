@@ -59,6 +59,19 @@
 // scans, and ScanOptions.Pending hides a session's uncommitted deletes from
 // that session's scans only.
 //
+// # VACUUM
+//
+// Package compact's VACUUM merges a table's files into one without the
+// deleted rows through this package: Table.LockVacuum, Snapshot.ReadLive
+// (live rows in the files' own Arrow representation), Snapshot.OpenRewrite
+// (verification), and Table.CommitVacuum, whose commit point is a manifest
+// registering the new file at the snapshot's sequence number with
+// "applied_seq" set and a "vacuum" entry naming the cleanup still owed;
+// Open finishes that cleanup after a crash and drops the tombstones up to
+// applied_seq. Replaced files are unlinked at once and their descriptors
+// closed when no Snapshot or scan references them any more. See package
+// compact for the whole protocol.
+//
 // # Rescan
 //
 // Catalog.Rescan picks up data files added, removed or replaced since Open,

@@ -27,7 +27,8 @@ import (
 //
 // Scans already running, and Snapshots taken before, keep the files they
 // started with: each table's file list is an immutable set swapped whole.
-// The readers of dropped files stay open until Close. Rescan is what the
+// The readers of dropped files are closed once no Snapshot or scan
+// references them (see Table.RetiredFilesOpen). Rescan is what the
 // engine's rescan command runs; it returns the errors of the tables it
 // could not rescan, joined, after rescanning the others.
 func (c *Catalog) Rescan(ctx context.Context) error {
@@ -99,6 +100,9 @@ func (t *Table) rescan(ctx context.Context) (err error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.failed != nil {
+		return fmt.Errorf("rescan table %q: %w", t.name, t.failed)
+	}
 	paths, err := t.sourceFiles()
 	if err != nil {
 		return fmt.Errorf("rescan table %q: %w", t.name, err)
@@ -172,7 +176,7 @@ func (t *Table) rescan(ctx context.Context) (err error) {
 	hidden := append(keptHidden, make([]int64, len(fresh))...)
 	t.files.Store(newFileSet(files).withHidden(hidden))
 	for _, df := range dropped {
-		t.retired = append(t.retired, df.reader)
+		t.retire(df)
 	}
 	return nil
 }

@@ -51,6 +51,9 @@ type manifest struct {
 	// applied to the files listed; 0 before the first VACUUM.
 	AppliedSeq uint64          `json:"applied_seq"`
 	Files      []manifestEntry `json:"files"`
+	// Vacuum is the cleanup a committed VACUUM still owes, if any: Open
+	// finishes it (see recoverVacuum) and rewrites the manifest without it.
+	Vacuum *vacuumIntent `json:"vacuum,omitempty"`
 }
 
 // manifestEntry registers one data file.
@@ -335,6 +338,13 @@ func (t *Table) openState(ctx context.Context) error {
 			return fmt.Errorf("%w: manifest %s has applied_seq %d but the tombstone log's next sequence number is %d", ErrCorrupt, mpath, m.AppliedSeq, next)
 		}
 	}
+	if m != nil && m.AppliedSeq > 0 {
+		// A VACUUM committed these tombstones into the files; it may have
+		// died before dropping them from the log.
+		if err := tlog.DropApplied(ctx, m.AppliedSeq, nil); err != nil {
+			return err
+		}
+	}
 	all := tlog.All()
 	var lastDelete uint64
 	for _, ts := range all {
@@ -347,7 +357,7 @@ func (t *Table) openState(ctx context.Context) error {
 	t.lastDeleteSeq.Store(lastDelete)
 
 	fset := t.files.Load()
-	changed := m == nil
+	changed := m == nil || m.Vacuum != nil
 	byName := make(map[string]manifestEntry)
 	if m != nil {
 		t.appliedSeq = m.AppliedSeq

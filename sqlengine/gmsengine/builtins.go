@@ -2,10 +2,8 @@ package gmsengine
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -63,19 +61,6 @@ func sessionFuncs() []*funcSpec {
 			return int32(0), nil
 		}},
 		{name: "pqsql_pg_is_in_recovery", typ: boolResult, eval: func(*sql.Context, *pgFunc, []any) (any, error) { return int8(0), nil }},
-		{name: "pqsql_pg_encoding_to_char", minArgs: 1, maxArgs: 1, typ: textResult, eval: func(_ *sql.Context, _ *pgFunc, v []any) (any, error) {
-			if n, _ := toInt64(v[0]); n == 6 {
-				return "UTF8", nil
-			}
-			return "", nil
-		}},
-		{name: "pqsql_pg_size_pretty", minArgs: 1, maxArgs: 1, typ: textResult, eval: func(_ *sql.Context, _ *pgFunc, v []any) (any, error) {
-			n, err := toInt64(v[0])
-			if err != nil {
-				return nil, err
-			}
-			return sizePretty(n), nil
-		}},
 		{name: "pqsql_quote_ident", minArgs: 1, maxArgs: 1, typ: textResult, eval: func(_ *sql.Context, _ *pgFunc, v []any) (any, error) {
 			s := textOf(v[0], time.UTC)
 			if isPlainIdent(s) {
@@ -131,26 +116,6 @@ func evalSetConfig(ctx *sql.Context, _ *pgFunc, v []any) (any, error) {
 	}
 	s.reportChanges(before)
 	return canon, nil
-}
-
-// sizePretty is pg_size_pretty(bigint).
-func sizePretty(n int64) string {
-	abs := n
-	if abs < 0 {
-		abs = -abs
-	}
-	if abs < 10*1024 {
-		return strconv.FormatInt(n, 10) + " bytes"
-	}
-	units := []string{"kB", "MB", "GB", "TB", "PB"}
-	v := float64(n)
-	for i, u := range units {
-		v /= 1024
-		if math.Abs(v) < 10*1024 || i == len(units)-1 {
-			return strconv.FormatInt(int64(math.Round(v)), 10) + " " + u
-		}
-	}
-	return strconv.FormatInt(n, 10)
 }
 
 // timeArg reads a date/time argument; wall-clock types become UTC wall

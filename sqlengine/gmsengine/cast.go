@@ -48,7 +48,7 @@ var castOIDs = map[string]uint32{
 	"date": sqlengine.DateOID, "time": sqlengine.TimeOID, "timestamp": sqlengine.TimestampOID,
 	"timestamptz": sqlengine.TimestamptzOID, "interval": sqlengine.IntervalOID, "bytea": sqlengine.ByteaOID,
 	"uuid": sqlengine.UUIDOID, "json": sqlengine.JSONOID, "jsonb": sqlengine.JSONBOID, "oid": sqlengine.OIDOID,
-	"regclass": sqlengine.TextOID, "regtype": sqlengine.TextOID, "unknown": sqlengine.TextOID,
+	"regclass": regclassOID, "regtype": regtypeOID, "regnamespace": regnamespaceOID, "unknown": sqlengine.TextOID,
 }
 
 // initCast reads the constant type name and modifiers of a pqsql_cast call.
@@ -124,6 +124,8 @@ func initCast(ctx *sql.Context, args []sql.Expression) (any, error) {
 		ct.gms = jsonType
 	case sqlengine.OIDOID:
 		ct.gms = oidType
+	case regclassOID, regtypeOID, regnamespaceOID:
+		ct.gms = regType(oid)
 	default:
 		ct.gms = textType
 	}
@@ -132,6 +134,9 @@ func initCast(ctx *sql.Context, args []sql.Expression) (any, error) {
 
 func evalCast(ctx *sql.Context, f *pgFunc, vals []any) (any, error) {
 	ct := f.state.(*castTarget)
+	if out, ok, err := evalRegCast(ctx, ct, vals[0]); ok {
+		return out, err
+	}
 	loc := time.UTC
 	if s := pgSession(ctx); s != nil {
 		loc = s.settings.location()

@@ -34,8 +34,6 @@ func constFunc(name string, typ sql.Type, v any) *funcSpec {
 // an empty catalog gives.
 func catalogFuncs() []*funcSpec {
 	fs := []*funcSpec{
-		constFunc("pqsql_pg_table_is_visible", types.Boolean, int8(1)),
-		constFunc("pqsql_pg_type_is_visible", types.Boolean, int8(1)),
 		constFunc("pqsql_pg_function_is_visible", types.Boolean, int8(1)),
 		constFunc("pqsql_pg_has_role", types.Boolean, int8(1)),
 		constFunc("pqsql_pg_relation_is_publishable", types.Boolean, int8(0)),
@@ -43,22 +41,11 @@ func catalogFuncs() []*funcSpec {
 		constFunc("pqsql_col_description", textType, nil),
 		constFunc("pqsql_shobj_description", textType, nil),
 		constFunc("pqsql_pg_get_expr", textType, nil),
-		constFunc("pqsql_pg_get_indexdef", textType, nil),
-		constFunc("pqsql_pg_get_constraintdef", textType, nil),
 		constFunc("pqsql_pg_get_viewdef", textType, nil),
 		constFunc("pqsql_pg_get_function_arguments", textType, nil),
 		constFunc("pqsql_pg_get_function_result", textType, nil),
 		constFunc("pqsql_pg_get_statisticsobjdef_columns", textType, nil),
 		constFunc("pqsql_pg_get_serial_sequence", textType, nil),
-		{name: "pqsql_pg_get_userbyid", minArgs: 1, maxArgs: 1, typ: textResult, nonDeterministic: true,
-			eval: func(ctx *sql.Context, _ *pgFunc, _ []any) (any, error) {
-				// Every object belongs to the connected user.
-				if s := pgSession(ctx); s != nil {
-					return s.info.User, nil
-				}
-				return "", nil
-			}},
-		{name: "pqsql_format_type", minArgs: 2, maxArgs: 2, typ: textResult, keepNulls: true, eval: evalFormatType},
 		{name: "pqsql_pg_postmaster_start_time", typ: fixedType(timestamptzType), nonDeterministic: true,
 			eval: func(ctx *sql.Context, _ *pgFunc, _ []any) (any, error) {
 				if s := pgSession(ctx); s != nil {
@@ -110,37 +97,6 @@ var typeNames = map[uint32]string{
 	sqlengine.TimeOID: "time without time zone", sqlengine.TimestampOID: "timestamp without time zone",
 	sqlengine.TimestamptzOID: "timestamp with time zone", sqlengine.IntervalOID: "interval",
 	sqlengine.NumericOID: "numeric", sqlengine.UUIDOID: "uuid", sqlengine.JSONBOID: "jsonb",
-}
-
-func evalFormatType(_ *sql.Context, _ *pgFunc, v []any) (any, error) {
-	if v[0] == nil {
-		return nil, nil
-	}
-	oid, err := toInt64(v[0])
-	if err != nil {
-		return nil, err
-	}
-	name, ok := typeNames[uint32(oid)]
-	if !ok {
-		return "???", nil
-	}
-	typmod := int64(-1)
-	if v[1] != nil {
-		if typmod, err = toInt64(v[1]); err != nil {
-			return nil, err
-		}
-	}
-	switch {
-	case typmod < 0:
-	case uint32(oid) == sqlengine.NumericOID && typmod >= 4:
-		p, s := (typmod-4)>>16, (typmod-4)&0xffff
-		name = fmt.Sprintf("numeric(%d,%d)", p, s)
-	case uint32(oid) == sqlengine.VarcharOID || uint32(oid) == sqlengine.BPCharOID:
-		if typmod >= 4 {
-			name = fmt.Sprintf("%s(%d)", name, typmod-4)
-		}
-	}
-	return name, nil
 }
 
 // evalAtTimeZone is "ts AT TIME ZONE zone": a timestamptz becomes the wall

@@ -7,4 +7,22 @@
 // PostgreSQL session semantics GMS does not have (run-time parameters, SHOW,
 // transaction blocks and failed-transaction state), and the mapping of GMS
 // result types, values and errors to their PostgreSQL equivalents.
+//
+// # DELETE and the administrators' tables
+//
+// DELETE (with WHERE, without, with RETURNING) collects the keys of the
+// matched rows and hands them to tables.Table.Delete when the statement
+// completes, so the command tag is sent only once the tombstones are
+// fsynced; in a transaction block they stay pending, hidden from the
+// session's own scans only, until COMMIT. The tombstones record the session
+// user as actor and the session's pqsql.erasure_reason setting as reason.
+// Readers get 42501; rows whose key is NULL cannot be deleted (23502).
+//
+// Sessions of role admin also resolve __raw__<t>, table t with the rows
+// DELETEs hid, and pqsql_tombstones, every active tombstone; both are
+// read-only (0A000) and never listed. For every other session they do not
+// exist (42P01) by any path, because the check is in the database's table
+// lookup, which every query path goes through with the session's context.
+// SELECT pqsql_rescan() (admin only) picks up new data files and tables
+// (tables.Catalog.Rescan) and returns the number of tables.
 package gmsengine

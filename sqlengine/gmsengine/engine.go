@@ -77,11 +77,12 @@ func New(ctx context.Context, catalog *tables.Catalog, opts Options) (*Engine, e
 	if opts.Database == "" {
 		opts.Database = DefaultDatabase
 	}
-	db := &database{name: gmsDatabase, catalog: catalog, adapters: map[*tables.Table]*table{}, log: opts.Logger}
+	db := &database{name: gmsDatabase, catalog: catalog, adapters: map[adapterKey]*table{}, log: opts.Logger}
 	pro := &provider{db: db, functions: newFunctionRegistry()}
 	a := analyzer.NewBuilder(pro).Build()
 	gms := sqle.New(a, &sqle.Config{})
 	e := &Engine{opts: opts, catalog: catalog, db: db, gms: gms, log: opts.Logger, started: time.Now().UTC()}
+	installCatalogs(e, pro, a)
 	return e, nil
 }
 
@@ -128,6 +129,8 @@ func dataLength(t *tables.Table) uint64 {
 type provider struct {
 	db        *database
 	functions map[string]sql.Function
+	// catalogs are pg_catalog and information_schema (pgcatalog_db.go).
+	catalogs []*catalogDB
 }
 
 var (
@@ -140,12 +143,16 @@ func (p *provider) Database(_ *sql.Context, name string) (sql.Database, error) {
 	if strings.EqualFold(name, p.db.name) {
 		return p.db, nil
 	}
+	if db, ok := p.catalogDatabase(name); ok {
+		return db, nil
+	}
 	return nil, sql.ErrDatabaseNotFound.New(name)
 }
 
 // HasDatabase reports whether name is the database.
 func (p *provider) HasDatabase(_ *sql.Context, name string) bool {
-	return strings.EqualFold(name, p.db.name)
+	_, catalog := p.catalogDatabase(name)
+	return strings.EqualFold(name, p.db.name) || catalog
 }
 
 // AllDatabases returns the one database.
@@ -157,6 +164,21 @@ func (p *provider) Function(_ *sql.Context, name string) (sql.Function, bool) {
 	return f, ok
 }
 
+// Names of the administrator-only tables. They are resolved by name for
+// sessions of role admin only and never listed: for every other session they
+// do not exist by any path (queries, subqueries, prepared statements,
+// information_schema), because every path resolves names through
+// database.GetTableInsensitive with the session's context. Discovery never
+// serves a data table whose name starts with '_', so rawPrefix cannot shadow
+// one.
+const (
+	// rawPrefix starts the name of a table's raw view, which includes the
+	// rows hidden by DELETEs: __raw__t for table t.
+	rawPrefix = "__raw__"
+	// auditTableName is the table listing every active tombstone.
+	auditTableName = "pqsql_tombstones"
+)
+
 // database is the sql.Database whose tables are the catalog's tables. It
 // looks tables up in the catalog on every call, so that tables a rescan adds
 // appear without a restart.
@@ -166,8 +188,16 @@ type database struct {
 	log     zerolog.Logger
 
 	mu sync.Mutex
-	// adapters caches each table's GMS adapter.
-	adapters map[*tables.Table]*table
+	// adapters caches each table's GMS adapters: the plain one and the raw one.
+	adapters map[adapterKey]*table
+	// pgCatalog resolves names that are no table (catalogFallback).
+	pgCatalog *catalogDB
+}
+
+// adapterKey identifies one GMS adapter of a catalog table.
+type adapterKey struct {
+	t   *tables.Table
+	raw bool
 }
 
 var _ sql.Database = (*database)(nil)
@@ -175,50 +205,93 @@ var _ sql.Database = (*database)(nil)
 // Name returns the database name.
 func (d *database) Name() string { return d.name }
 
-// adapter returns the GMS table for t, or nil when its columns cannot be
-// represented.
-func (d *database) adapter(t *tables.Table) *table {
+// adapter returns the GMS table for t (its raw view when raw is set), or nil
+// when its columns cannot be represented.
+func (d *database) adapter(t *tables.Table, raw bool) *table {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if a, ok := d.adapters[t]; ok {
+	k := adapterKey{t: t, raw: raw}
+	if a, ok := d.adapters[k]; ok {
 		return a
 	}
-	a, err := newTable(t, d.name)
+	a, err := newTable(t, d.name, raw)
 	if err != nil {
-		d.log.Warn().Err(err).Str("table", t.Name()).Msg("table not served")
+		if !raw {
+			d.log.Warn().Err(err).Str("table", t.Name()).Msg("table not served")
+		}
 		a = nil
 	}
-	d.adapters[t] = a
+	d.adapters[k] = a
 	return a
 }
 
-// GetTableInsensitive returns the table named tblName: the exact name when
-// it exists, else a case-insensitive match.
-func (d *database) GetTableInsensitive(_ *sql.Context, tblName string) (sql.Table, bool, error) {
-	t := d.catalog.Table(tblName)
-	if t == nil {
-		for _, c := range d.catalog.Tables() {
-			if strings.EqualFold(c.Name(), tblName) {
-				t = c
-				break
-			}
+// lookup returns the catalog table named name: the exact name when it
+// exists, else a case-insensitive match.
+func (d *database) lookup(name string) *tables.Table {
+	if t := d.catalog.Table(name); t != nil {
+		return t
+	}
+	for _, c := range d.catalog.Tables() {
+		if strings.EqualFold(c.Name(), name) {
+			return c
 		}
 	}
-	if t == nil {
+	return nil
+}
+
+// isAdmin reports whether ctx belongs to a session of role admin.
+func isAdmin(ctx *sql.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	s := pgSession(ctx)
+	return s != nil && s.role == RoleAdmin
+}
+
+// GetTableInsensitive returns the table named tblName: the exact name when
+// it exists, else a case-insensitive match. The raw views (__raw__t) and the
+// audit table (pqsql_tombstones) exist for administrators only.
+func (d *database) GetTableInsensitive(ctx *sql.Context, tblName string) (sql.Table, bool, error) {
+	lower := strings.ToLower(tblName)
+	switch {
+	case lower == auditTableName:
+		if !isAdmin(ctx) {
+			return nil, false, nil
+		}
+		return &auditTable{catalog: d.catalog, db: d.name}, true, nil
+	case strings.HasPrefix(lower, rawPrefix):
+		if !isAdmin(ctx) {
+			return nil, false, nil
+		}
+		t := d.lookup(tblName[len(rawPrefix):])
+		if t == nil {
+			return nil, false, nil
+		}
+		if a := d.adapter(t, true); a != nil {
+			return a, true, nil
+		}
 		return nil, false, nil
 	}
-	a := d.adapter(t)
+	t := d.lookup(tblName)
+	if t == nil {
+		return d.catalogFallback(ctx, tblName)
+	}
+	a := d.adapter(t, false)
 	if a == nil {
 		return nil, false, nil
 	}
 	return a, true, nil
 }
 
-// GetTableNames returns every served table's name.
+// GetTableNames returns every served table's name. The administrator-only
+// tables are never listed.
 func (d *database) GetTableNames(*sql.Context) ([]string, error) {
 	var names []string
 	for _, t := range d.catalog.Tables() {
-		if d.adapter(t) != nil {
+		if strings.EqualFold(t.Name(), auditTableName) {
+			continue
+		}
+		if d.adapter(t, false) != nil {
 			names = append(names, t.Name())
 		}
 	}

@@ -51,7 +51,7 @@ func TestSelectEveryType(t *testing.T) {
 func TestKeyLookupReadsOneRowGroup(t *testing.T) {
 	e := testEngine(t)
 	hooks := &scanHooks{}
-	e.db.adapter(e.catalog.Table("events")).hooks = hooks
+	e.db.adapter(e.catalog.Table("events"), false).hooks = hooks
 	s := openSession(t, e, nil)
 	res := mustQuery(t, s, `SELECT name FROM events WHERE id = 555`)
 	if len(res.rows) != 1 || res.rows[0][0] != "name-555" {
@@ -81,7 +81,7 @@ func TestKeyLookupReadsOneRowGroup(t *testing.T) {
 func TestCountFromMetadata(t *testing.T) {
 	e := testEngine(t)
 	hooks := &scanHooks{}
-	e.db.adapter(e.catalog.Table("events")).hooks = hooks
+	e.db.adapter(e.catalog.Table("events"), false).hooks = hooks
 	s := openSession(t, e, nil)
 	res := mustQuery(t, s, `SELECT count(*) FROM events`)
 	if res.rows[0][0] != int64(eventRows) {
@@ -171,7 +171,7 @@ func TestParams(t *testing.T) {
 func TestFilterOnTextColumn(t *testing.T) {
 	e := testEngine(t)
 	hooks := &scanHooks{}
-	e.db.adapter(e.catalog.Table("events")).hooks = hooks
+	e.db.adapter(e.catalog.Table("events"), false).hooks = hooks
 	s := openSession(t, e, nil)
 	// grp is 'a' for ids divisible by 3 but not by 7: 333 - 47.
 	res := mustQuery(t, s, `SELECT count(*) FROM events WHERE grp = 'a'`)

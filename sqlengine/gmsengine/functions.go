@@ -165,6 +165,13 @@ func functionList() []sqlFunction {
 	for _, s := range stringFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}
+	for _, s := range adminFuncs() {
+		fs = append(fs, sqlFunction{spec: s})
+	}
+	for _, s := range pgCatalogFuncs() {
+		fs = append(fs, sqlFunction{spec: s})
+	}
+	fs = append(fs, sqlFunction{spec: sleepSpec})
 	return fs
 }
 

@@ -250,7 +250,7 @@ func (t *table) columnOf(e sql.Expression) int {
 	if !ok {
 		return -1
 	}
-	if gf.Table() != "" && !strings.EqualFold(gf.Table(), t.t.Name()) {
+	if gf.Table() != "" && !strings.EqualFold(gf.Table(), t.name) {
 		// Aliased tables still name their own columns; match by name only.
 	}
 	return t.schema.IndexOfColName(gf.Name())
@@ -436,10 +436,10 @@ func (i *pruneIndex) ID() string { return "pqsql_minmax_" + i.colName() }
 func (i *pruneIndex) Database() string { return i.t.db }
 
 // Table returns the table name.
-func (i *pruneIndex) Table() string { return i.t.t.Name() }
+func (i *pruneIndex) Table() string { return i.t.name }
 
 // Expressions names the indexed column.
-func (i *pruneIndex) Expressions() []string { return []string{i.t.t.Name() + "." + i.colName()} }
+func (i *pruneIndex) Expressions() []string { return []string{i.t.name + "." + i.colName()} }
 
 // IsUnique is false.
 func (i *pruneIndex) IsUnique() bool { return false }

@@ -31,8 +31,13 @@ type session struct {
 	savepoints   []savepoint
 	// pending holds the block's DELETEs, made durable at COMMIT.
 	pending map[*tables.Table]*tables.PendingDeletes
+	// deleters are the RowDeleters GMS created while building the running
+	// statement's iterators; the statement's result takes them over.
+	deleters []*rowDeleter
 	// seq numbers statements, for GMS's prepared-statement cache keys.
 	seq int
+	// cursors holds the open cursors by name (cursor.go).
+	cursors map[string]*cursor
 }
 
 // savepoint is a SAVEPOINT of the transaction block, with the DELETEs that
@@ -124,6 +129,7 @@ func (s *session) Close() error {
 	// reported.
 	s.info.Client = nil
 	s.endTx(false)
+	s.closeCursors(func(*cursor) bool { return true })
 	s.e.gms.CloseSession(s.gms.ID())
 	return nil
 }
@@ -206,6 +212,7 @@ func (s *session) endTx(commit bool) {
 	}
 	before := s.settings.reportedValues()
 	s.settings.end(commit)
+	s.endCursors(commit)
 	s.inTx, s.failed = false, false
 	s.savepoints = nil
 	s.pending = nil

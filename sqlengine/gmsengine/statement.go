@@ -37,6 +37,9 @@ type statement struct {
 	planned     bool
 	columns     []sqlengine.Column
 	pgTypes     []pgType
+	// noTimeout exempts a cursor's query, whose rows outlive the statement,
+	// from statement_timeout (each FETCH has its own).
+	noTimeout bool
 }
 
 var _ sqlengine.Statement = (*statement)(nil)
@@ -61,6 +64,8 @@ func (st *statement) Columns() []sqlengine.Column {
 			return []sqlengine.Column{textColumn("name"), textColumn("setting"), textColumn("description")}
 		}
 		return []sqlengine.Column{textColumn(canonicalName(name))}
+	case stmtCursor:
+		return st.cursorColumns()
 	}
 	return nil
 }
@@ -99,6 +104,9 @@ func (st *statement) plan(ctx context.Context) error {
 	if err != nil {
 		return st.mapError(err)
 	}
+	if err := checkPlan(sctx, node); err != nil {
+		return err
+	}
 	st.setColumns(node.Schema(sctx), aggregateTypes(sctx, node))
 	st.planned = true
 	return nil
@@ -111,7 +119,7 @@ func (st *statement) setColumns(schema sql.Schema, overrides map[int]pgType) {
 		return
 	}
 	// Statements that change data report a tag, not rows.
-	if _, ok := st.parsed.(*sqlparser.Delete); ok {
+	if d, ok := st.parsed.(*sqlparser.Delete); ok && len(d.Returning) == 0 {
 		st.columns, st.pgTypes = nil, nil
 		return
 	}
@@ -212,6 +220,9 @@ func (st *statement) Execute(ctx context.Context, params []any) (sqlengine.Rows,
 		s.noteError()
 		return nil, canceledError(err)
 	}
+	if st.kind == stmtCopy || st.kind == stmtCursor {
+		return st.execCopyOrCursor(ctx, params)
+	}
 	if st.kind != stmtGMS {
 		r, err := st.execUtility(ctx)
 		if err != nil {
@@ -261,7 +272,7 @@ func (st *statement) execGMS(ctx context.Context, params []any) (sqlengine.Rows,
 		bindings[bindName(i)] = e
 	}
 	var cancel context.CancelFunc
-	if d := st.s.settings.statementTimeout(); d > 0 {
+	if d := st.s.settings.statementTimeout(); d > 0 && !st.noTimeout {
 		ctx, cancel = context.WithTimeout(ctx, d)
 	} else {
 		ctx, cancel = context.WithCancel(ctx)
@@ -273,14 +284,19 @@ func (st *statement) execGMS(ctx context.Context, params []any) (sqlengine.Rows,
 		cancel()
 		return nil, st.mapError(err)
 	}
+	st.s.deleters = nil
 	schema, iter, _, err := st.s.e.gms.PrepQueryPlanForExecution(sctx, key, node, nil)
+	deleters := st.s.deleters
+	st.s.deleters = nil
 	if err != nil {
 		cancel()
 		return nil, st.mapError(err)
 	}
 	r := &gmsRows{st: st, sctx: sctx, cancel: cancel, iter: iter, cols: st.columns, types: st.pgTypes, loc: st.s.settings.location()}
-	if _, ok := st.parsed.(*sqlparser.Delete); ok {
+	if del, ok := st.parsed.(*sqlparser.Delete); ok {
 		r.isDelete = true
+		r.returning = len(del.Returning) > 0
+		r.deleters = deleters
 	}
 	if st.columns == nil && !r.isDelete {
 		st.setColumns(schema, nil)
@@ -291,18 +307,25 @@ func (st *statement) execGMS(ctx context.Context, params []any) (sqlengine.Rows,
 
 // gmsRows streams a GMS result as canonical values.
 type gmsRows struct {
-	st       *statement
-	sctx     *sql.Context
-	cancel   context.CancelFunc
-	iter     sql.RowIter
-	cols     []sqlengine.Column
-	types    []pgType
-	loc      *time.Location
-	out      []any
-	n        int64
-	isDelete bool
-	done     bool
-	err      error
+	st     *statement
+	sctx   *sql.Context
+	cancel context.CancelFunc
+	iter   sql.RowIter
+	cols   []sqlengine.Column
+	types  []pgType
+	loc    *time.Location
+	out    []any
+	n      int64
+	done   bool
+	err    error
+
+	// isDelete is set for a DELETE, which runs whole on the first Next;
+	// returning for DELETE ... RETURNING, whose rows are buffered in
+	// returned and sent only once the DELETE is durable.
+	isDelete, returning, ran bool
+	deleters                 []*rowDeleter
+	returned                 [][]any
+	next                     int
 }
 
 // Columns describes the rows.
@@ -320,7 +343,7 @@ func (r *gmsRows) Next(ctx context.Context) ([]any, error) {
 		return nil, r.fail(canceledError(err))
 	}
 	if r.isDelete {
-		return nil, r.drainDelete()
+		return r.nextDeleted()
 	}
 	row, err := r.iter.Next(r.sctx)
 	if errors.Is(err, io.EOF) {
@@ -333,31 +356,70 @@ func (r *gmsRows) Next(ctx context.Context) ([]any, error) {
 	if r.out == nil {
 		r.out = make([]any, len(r.cols))
 	}
-	for i := range r.out {
-		if i >= len(row) {
-			r.out[i] = nil
-			continue
-		}
-		v, err := canonical(row[i], r.types[i], r.loc)
-		if err != nil {
-			return nil, r.fail(r.st.mapError(err))
-		}
-		r.out[i] = v
+	if err := r.convert(row, r.out); err != nil {
+		return nil, r.fail(r.st.mapError(err))
 	}
 	r.n++
 	return r.out, nil
 }
 
-// drainDelete runs a DELETE to completion and records its row count.
-func (r *gmsRows) drainDelete() error {
+// convert stores the canonical values of a GMS row in out.
+func (r *gmsRows) convert(row sql.Row, out []any) error {
+	for i := range out {
+		if i >= len(row) {
+			out[i] = nil
+			continue
+		}
+		v, err := canonical(row[i], r.types[i], r.loc)
+		if err != nil {
+			return err
+		}
+		out[i] = v
+	}
+	return nil
+}
+
+// nextDeleted runs the DELETE on the first call, then returns the rows of
+// its RETURNING clause, if any.
+func (r *gmsRows) nextDeleted() ([]any, error) {
+	if !r.ran {
+		r.ran = true
+		if err := r.runDelete(); err != nil {
+			return nil, err
+		}
+	}
+	if r.next < len(r.returned) {
+		row := r.returned[r.next]
+		r.returned[r.next] = nil
+		r.next++
+		return row, nil
+	}
+	r.finish()
+	return nil, io.EOF
+}
+
+// runDelete runs a DELETE to completion and records its row count. The
+// DELETE takes effect (durably, outside a transaction block) when the
+// iterator closes, or, for DELETE ... RETURNING, when its deleters are
+// completed here: either way before any row or the tag is returned, so an
+// error leaves nothing deleted and nothing reported as deleted.
+func (r *gmsRows) runDelete() error {
 	for {
 		row, err := r.iter.Next(r.sctx)
 		if errors.Is(err, io.EOF) {
-			r.finish()
-			return io.EOF
+			break
 		}
 		if err != nil {
 			return r.fail(r.st.mapError(err))
+		}
+		if r.returning {
+			out := make([]any, len(r.cols))
+			if err := r.convert(row, out); err != nil {
+				return r.fail(r.st.mapError(err))
+			}
+			r.returned = append(r.returned, out)
+			r.n++
+			continue
 		}
 		if len(row) > 0 {
 			if res, ok := row[0].(types.OkResult); ok {
@@ -365,6 +427,22 @@ func (r *gmsRows) drainDelete() error {
 			}
 		}
 	}
+	iter := r.iter
+	r.iter = nil
+	err := iter.Close(r.sctx)
+	if err == nil {
+		for _, d := range r.deleters {
+			if err = d.StatementComplete(r.sctx); err != nil {
+				break
+			}
+		}
+	}
+	r.deleters = nil
+	if err != nil {
+		r.returned = nil
+		return r.fail(r.st.mapError(err))
+	}
+	return nil
 }
 
 func (r *gmsRows) finish() {
@@ -374,6 +452,7 @@ func (r *gmsRows) finish() {
 
 func (r *gmsRows) fail(err error) error {
 	r.err = err
+	r.deleters = nil
 	r.st.s.noteError()
 	r.closeIter()
 	return err

@@ -16,7 +16,12 @@ import (
 // table is the sql.Table over one *tables.Table. Values of table are
 // immutable: WithProjections and IndexedAccess return modified copies.
 type table struct {
-	t        *tables.Table
+	t *tables.Table
+	// name is the name GMS knows the table by: the catalog table's name, or
+	// rawPrefix and that name for the raw view.
+	name string
+	// raw makes scans include the rows DELETEs hid (ScanOptions.Raw).
+	raw      bool
 	db       string
 	schema   sql.Schema // full schema
 	pkSchema sql.PrimaryKeySchema
@@ -62,7 +67,12 @@ var (
 	_ sql.IndexedTable          = (*table)(nil)
 )
 
-func newTable(t *tables.Table, db string) (*table, error) {
+// newTable returns the adapter of t, or of its raw view when raw is set.
+func newTable(t *tables.Table, db string, raw bool) (*table, error) {
+	name := t.Name()
+	if raw {
+		name = rawPrefix + name
+	}
 	cols := t.Columns()
 	schema := make(sql.Schema, len(cols))
 	for i, c := range cols {
@@ -74,7 +84,7 @@ func newTable(t *tables.Table, db string) (*table, error) {
 			Name:           c.Name,
 			Type:           typ,
 			Nullable:       c.Nullable && i != t.KeyColumn(),
-			Source:         t.Name(),
+			Source:         name,
 			DatabaseSource: db,
 			PrimaryKey:     i == t.KeyColumn(),
 		}
@@ -85,6 +95,8 @@ func newTable(t *tables.Table, db string) (*table, error) {
 	}
 	return &table{
 		t:        t,
+		name:     name,
+		raw:      raw,
 		db:       db,
 		schema:   schema,
 		pkSchema: sql.NewPrimaryKeySchema(schema, pkOrds...),
@@ -93,10 +105,10 @@ func newTable(t *tables.Table, db string) (*table, error) {
 }
 
 // Name returns the table name.
-func (t *table) Name() string { return t.t.Name() }
+func (t *table) Name() string { return t.name }
 
 // String describes the table in plans.
-func (t *table) String() string { return t.t.Name() }
+func (t *table) String() string { return t.name }
 
 // Schema returns the (projected) schema.
 func (t *table) Schema(*sql.Context) sql.Schema {
@@ -138,8 +150,16 @@ func (t *table) Projections() []string { return t.projNames }
 
 // RowCount returns the exact row count from the files' metadata, which
 // does not know the session's uncommitted DELETEs: then it is inexact, so
-// that GMS counts by scanning.
+// that GMS counts by scanning. The raw view counts every row.
 func (t *table) RowCount(ctx *sql.Context) (uint64, bool, error) {
+	if t.t.Err() != nil {
+		// Inexact, so that count(*) scans and reports the table unavailable;
+		// no error here, which would fail information_schema listings.
+		return 0, false, nil
+	}
+	if t.raw {
+		return uint64(t.t.RawRowCount()), true, nil
+	}
 	return uint64(t.t.RowCount()), pendingFor(ctx, t.t).Len() == 0, nil
 }
 
@@ -228,7 +248,7 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		}
 	}
 	t.hooks.scanned(1)
-	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Pending: pendingFor(ctx, t.t)})
+	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("reading table %q: %w", t.t.Name(), err)
 	}
@@ -239,9 +259,18 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	return &batchRowIter{name: t.t.Name(), scanner: sc, kinds: kinds, width: len(cols), filter: t.filter, filterPos: filterPos}, nil
 }
 
+// pending returns the session's uncommitted deletes of the table, which its
+// scans hide; none for the raw view.
+func (t *table) pending(ctx *sql.Context) *tables.PendingDeletes {
+	if t.raw {
+		return nil
+	}
+	return pendingFor(ctx, t.t)
+}
+
 // anyMatch reports whether any row of rg passes the table's filter.
 func (t *table) anyMatch(ctx *sql.Context, part rowGroupPartition) (bool, error) {
-	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: []int{t.filter.col}, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Pending: pendingFor(ctx, t.t)})
+	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: []int{t.filter.col}, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx)})
 	if err != nil {
 		return false, fmt.Errorf("reading table %q: %w", t.t.Name(), err)
 	}

@@ -102,6 +102,9 @@ type pgType struct {
 func pgTypeOf(c *sql.Column) pgType {
 	t := c.Type
 	plain := pgType{Size: -1, Typmod: -1, Scale: -1}
+	if p, ok := catalogPGType(t); ok {
+		return p
+	}
 	switch {
 	case t == nil:
 		plain.OID = sqlengine.TextOID

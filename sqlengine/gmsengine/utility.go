@@ -21,6 +21,8 @@ const (
 	stmtTransaction
 	stmtDiscard
 	stmtDeallocate
+	stmtCopy   // COPY, see copy.go
+	stmtCursor // DECLARE, FETCH, MOVE, CLOSE; see cursor.go
 )
 
 func kindOfStatement(p pgtranslate.Statement) stmtKind {
@@ -38,6 +40,10 @@ func kindOfStatement(p pgtranslate.Statement) stmtKind {
 		return stmtDiscard
 	case *pg_query.Node_DeallocateStmt:
 		return stmtDeallocate
+	case *pg_query.Node_CopyStmt:
+		return stmtCopy
+	case *pg_query.Node_DeclareCursorStmt, *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt:
+		return stmtCursor
 	}
 	return stmtGMS
 }

@@ -60,6 +60,7 @@ func PqsqlFunctions() []string {
 		"pqsql_pg_is_in_recovery(), pqsql_pg_postmaster_start_time(), pqsql_txid_current()",
 		"pqsql_has_<object>_privilege(...): every has_*_privilege, same arguments",
 		"pqsql_pg_has_role(...)",
+		"pqsql_pg_sleep(seconds float8): sleeps, ending early with an error when the statement is cancelled",
 	}
 }
 
@@ -76,7 +77,7 @@ func pqsqlCall(name string) bool {
 		"pg_get_function_arguments", "pg_get_function_result", "pg_get_statisticsobjdef_columns",
 		"pg_relation_is_publishable", "pg_get_serial_sequence", "pg_size_pretty", "pg_table_size",
 		"pg_total_relation_size", "pg_relation_size", "pg_is_in_recovery", "pg_postmaster_start_time",
-		"txid_current", "pg_encoding_to_char", "pg_has_role":
+		"txid_current", "pg_encoding_to_char", "pg_has_role", "pg_sleep":
 		return true
 	}
 	return strings.HasPrefix(name, "has_") && strings.HasSuffix(name, "_privilege")

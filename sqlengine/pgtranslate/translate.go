@@ -12,8 +12,9 @@ import (
 
 // Translate converts one parsed statement into the vitess statement
 // go-mysql-server executes. It handles queries (SELECT, VALUES, set operations,
-// WITH) and DELETE. Anything else, including the utility statements the engine
-// runs itself, yields a *sqlengine.Error with SQLSTATE 0A000.
+// WITH) and DELETE (with RETURNING). Anything else, including the utility
+// statements the engine runs itself, yields a *sqlengine.Error with SQLSTATE
+// 0A000.
 //
 // Parameter $n becomes the bind variable v<n> (":v1"). Unaliased result
 // columns carry PostgreSQL's column name (count, ?column?, ...) in
@@ -137,16 +138,13 @@ func statementName(n *pg_query.Node) string {
 	return "statement " + nodeTypeName(n)
 }
 
-// deleteStmt converts DELETE FROM t [WHERE ...].
+// deleteStmt converts DELETE FROM t [WHERE ...] [RETURNING ...].
 func (t *translator) deleteStmt(d *pg_query.DeleteStmt) (sqlparser.Statement, error) {
 	if d.WithClause != nil {
 		return nil, t.unsupported(d.WithClause.Location, "WITH in DELETE is not supported")
 	}
 	if len(d.UsingClause) > 0 {
 		return nil, t.unsupported(-1, "DELETE ... USING is not supported")
-	}
-	if len(d.ReturningList) > 0 {
-		return nil, t.unsupported(location(d.ReturningList[0]), "DELETE ... RETURNING is not supported")
 	}
 	name, err := t.tableName(d.Relation)
 	if err != nil {
@@ -166,6 +164,14 @@ func (t *translator) deleteStmt(d *pg_query.DeleteStmt) (sqlparser.Statement, er
 			return nil, err
 		}
 		del.Where = &sqlparser.Where{Type: sqlparser.WhereStr, Expr: where}
+	}
+	// RETURNING lists the deleted rows like a SELECT's target list.
+	for _, n := range d.ReturningList {
+		e, err := t.selectExpr(n)
+		if err != nil {
+			return nil, err
+		}
+		del.Returning = append(del.Returning, e)
 	}
 	return del, nil
 }

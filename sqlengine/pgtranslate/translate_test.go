@@ -2,6 +2,7 @@ package pgtranslate
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/dolthub/vitess/go/vt/sqlparser"
@@ -199,7 +200,7 @@ func TestTranslateErrors(t *testing.T) {
 		{`DROP TABLE t`, "0A000", "DROP is not supported", 0},
 		{`SET search_path = public`, "0A000", "SET is not supported", 0},
 		{`BEGIN`, "0A000", "transaction control is not supported", 0},
-		{`DELETE FROM t WHERE a = 1 RETURNING a`, "0A000", "DELETE ... RETURNING is not supported", 37},
+		{`DELETE FROM t WHERE a = 1 RETURNING b[1]`, "0A000", "subscripts and field selection are not supported", 37},
 		{`SELECT é, a FROM t WHERE a ILIKE ANY ($1)`, "0A000", "ANY is not supported", 28},
 	}
 	for _, c := range cases {
@@ -212,5 +213,27 @@ func TestTranslateErrors(t *testing.T) {
 		if se.Code != c.code || se.Message != c.msg || se.Position != c.pos {
 			t.Errorf("%s\n got: %s %q at %d\nwant: %s %q at %d", c.pg, se.Code, se.Message, se.Position, c.code, c.msg, c.pos)
 		}
+	}
+}
+
+func TestTranslateDeleteReturning(t *testing.T) {
+	stmt, err := translateOne(t, `DELETE FROM t WHERE id = 1 RETURNING *, id AS k, lower(name)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := stmt.(*sqlparser.Delete)
+	if !ok {
+		t.Fatalf("got %T, want *sqlparser.Delete", stmt)
+	}
+	var got []string
+	for _, e := range d.Returning {
+		got = append(got, sqlparser.String(e))
+	}
+	want := []string{"*", "id as k", "lower(`name`)"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("RETURNING = %q, want %q", got, want)
+	}
+	if ae, ok := d.Returning[2].(*sqlparser.AliasedExpr); !ok || ae.InputExpression != "lower" {
+		t.Errorf("RETURNING lower(name) is not named lower: %#v", d.Returning[2])
 	}
 }
