@@ -1,0 +1,69 @@
+# pqsql build, test and benchmark entry points. GNU make.
+#
+# Every Go command uses -tags gms_pure_go: go-mysql-server otherwise links the
+# system ICU library through cgo.
+
+GO        ?= go
+TAGS      := gms_pure_go
+BIN       := bin/pqsql
+LISTEN    ?= 127.0.0.1:5433
+ROWS      ?= 10000000
+FUZZTIME  ?= 60s
+FUZZ      ?=
+TESTFLAGS ?=
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS   := -X main.version=$(VERSION)
+
+# sudo only when not already root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: all build run test test-deps lint bench bench-deps testdata fuzz clean
+
+all: build
+
+build:
+	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pqsql
+
+run: build
+	./$(BIN) serve --data ./testdata --listen $(LISTEN) --log-format console
+
+# test-deps installs what the integration tests need on a fresh Debian
+# machine; it does nothing when everything is there.
+test-deps:
+	@command -v psql >/dev/null 2>&1 || ($(APT) update && $(APT) install -y postgresql-client)
+
+# The timeout is per package; 10 minutes keeps a hung test from taking the
+# whole run past 15 minutes on 2 cores.
+test: test-deps
+	$(GO) test -race -tags $(TAGS) -timeout 10m $(TESTFLAGS) ./...
+
+lint:
+	@out="$$(gofmt -l .)"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags $(TAGS) ./...
+
+# bench-deps installs PostgreSQL 15's server binaries when missing; the
+# benchmark runs a throwaway instance of it next to pqsql.
+bench-deps:
+	@[ -x /usr/lib/postgresql/15/bin/initdb ] || command -v initdb >/dev/null 2>&1 || \
+		($(APT) update && $(APT) install -y postgresql-15)
+
+bench: bench-deps
+	$(GO) run -tags $(TAGS) ./bench/run -rows $(ROWS)
+
+testdata:
+	$(GO) run -tags $(TAGS) ./bench/gendata -out testdata -candidates 100000 -alltypes
+
+# fuzz runs each fuzz target of package server (or only FUZZ=Name) for FUZZTIME.
+fuzz:
+	@targets="$(FUZZ)"; \
+	[ -n "$$targets" ] || targets="$$($(GO) test -tags $(TAGS) -list '^Fuzz' ./server | grep '^Fuzz')"; \
+	[ -n "$$targets" ] || { echo "no fuzz targets in ./server"; exit 1; }; \
+	for t in $$targets; do \
+		echo "fuzzing $$t for $(FUZZTIME)"; \
+		$(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./server || exit 1; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,608 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/pqsql/pqsql/bench/datagen"
+)
+
+// options are the command-line settings.
+type options struct {
+	rows         int64
+	candidates   int
+	rowGroupRows int
+	runs         int
+	queryTimeout time.Duration
+	dataDir      string
+	out          string
+	pqsqlBin     string
+	// postgresOnly skips pqsql, to check the PostgreSQL half on its own.
+	postgresOnly bool
+}
+
+func main() {
+	var opts options
+	flag.Int64Var(&opts.rows, "rows", 10_000_000, "rows in the events table")
+	flag.IntVar(&opts.candidates, "candidates", 100_000, "rows in the candidates table")
+	flag.IntVar(&opts.rowGroupRows, "row-group-rows", 1_000_000, "rows per row group of events.parquet (candidates: 10,000, as in testdata)")
+	flag.IntVar(&opts.runs, "runs", 5, "timed runs per query and system (after one warm-up run)")
+	flag.DurationVar(&opts.queryTimeout, "query-timeout", 10*time.Minute, "limit on each run of a query; a query that exceeds it is reported as an error")
+	flag.StringVar(&opts.dataDir, "data", "", "cache directory for generated data (default REPO/bench/.data)")
+	flag.StringVar(&opts.out, "out", "", "report file (default REPO/docs/BENCHMARKS.md; - for none)")
+	flag.StringVar(&opts.pqsqlBin, "pqsql", "", "pqsql binary to benchmark (default: build ./cmd/pqsql)")
+	flag.BoolVar(&opts.postgresOnly, "postgres-only", false, "measure PostgreSQL only (no pqsql)")
+	flag.Parse()
+
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, opts, log)
+	stop()
+	if err != nil {
+		log.Error().Err(err).Msg("benchmark failed")
+		os.Exit(1)
+	}
+}
+
+// errNotMeasured marks pqsql's results with -postgres-only.
+var errNotMeasured = errors.New("not measured (-postgres-only)")
+
+// query is one benchmark query.
+type query struct {
+	name, sql string
+}
+
+// result is one query's measurements on both systems.
+type result struct {
+	query
+	pg, pq       time.Duration // medians
+	pgRows       int64
+	pqRows       int64
+	check        string
+	pgErr, pqErr error
+}
+
+func run(ctx context.Context, opts options, log zerolog.Logger) error {
+	if opts.rows < 1 || opts.candidates < 1 || opts.runs < 1 || opts.rowGroupRows < 1 {
+		return errors.New("-rows, -candidates, -runs and -row-group-rows must be positive")
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if opts.dataDir == "" {
+		opts.dataDir = filepath.Join(root, "bench", ".data")
+	}
+	if opts.out == "" {
+		opts.out = filepath.Join(root, "docs", "BENCHMARKS.md")
+	}
+
+	dataDir, err := ensureData(opts, log)
+	if err != nil {
+		return err
+	}
+
+	work, err := os.MkdirTemp("", "pqsql-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	bin := opts.pqsqlBin
+	if bin == "" && !opts.postgresOnly {
+		bin = filepath.Join(work, "pqsql")
+		log.Info().Msg("building pqsql")
+		build := exec.CommandContext(ctx, "go", "build", "-tags", "gms_pure_go", "-o", bin, "./cmd/pqsql")
+		build.Dir = root
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build pqsql: %w", err)
+		}
+	}
+
+	pg, err := startPostgres(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer pg.stop()
+	if err := loadPostgres(ctx, pg, opts, log); err != nil {
+		return err
+	}
+
+	pgConn, err := pgx.Connect(ctx, pg.connString())
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer pgConn.Close(context.Background())
+
+	var (
+		readies []time.Duration
+		pq      *pqsqlProcess
+		pqConn  *pgx.Conn
+	)
+	if !opts.postgresOnly {
+		cfgPath := filepath.Join(work, "pqsql.yaml")
+		if err := os.WriteFile(cfgPath, []byte(benchConfig), 0o600); err != nil {
+			return err
+		}
+		// Time to ready: the median of three starts; the last one stays up.
+		for i := 0; i < 3; i++ {
+			if pq != nil {
+				pq.stop()
+			}
+			pq, err = startPQSQL(ctx, bin, dataDir, cfgPath, log)
+			if err != nil {
+				return err
+			}
+			readies = append(readies, pq.ready)
+		}
+		defer pq.stop()
+		log.Info().Dur("ready", median(readies)).Msg("pqsql ready")
+		pqConn, err = pgx.Connect(ctx, pq.connString())
+		if err != nil {
+			return fmt.Errorf("connect to pqsql: %w", err)
+		}
+		defer pqConn.Close(context.Background())
+	}
+
+	var results []result
+	var peakRSS int64
+	for _, q := range queries(opts.rows) {
+		r := result{query: q}
+		log.Info().Str("query", q.name).Str("sql", q.sql).Msg("running")
+		r.pg, r.pgRows, r.pgErr = timeQuery(ctx, pgConn, q.sql, opts.runs, opts.queryTimeout)
+		if r.pgErr != nil && pgConn.IsClosed() {
+			if pgConn, err = pgx.Connect(ctx, pg.connString()); err != nil {
+				return fmt.Errorf("reconnect to PostgreSQL: %w", err)
+			}
+			defer pgConn.Close(context.Background())
+		}
+		if pq != nil {
+			if q.name == "Q5" {
+				if err := resetPeakRSS(pq.pid()); err != nil {
+					log.Warn().Err(err).Msg("cannot reset pqsql's peak RSS; VmHWM covers the whole run")
+				}
+			}
+			r.pq, r.pqRows, r.pqErr = timeQuery(ctx, pqConn, q.sql, opts.runs, opts.queryTimeout)
+			if r.pqErr != nil && pqConn.IsClosed() {
+				if pqConn, err = pgx.Connect(ctx, pq.connString()); err != nil {
+					return fmt.Errorf("reconnect to pqsql: %w", err)
+				}
+				defer pqConn.Close(context.Background())
+			}
+			if q.name == "Q5" {
+				if peakRSS, err = vmHWM(pq.pid()); err != nil {
+					log.Warn().Err(err).Msg("read pqsql's peak RSS")
+				}
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			cctx, ccancel := context.WithTimeout(ctx, opts.queryTimeout)
+			r.check = compareResults(cctx, pgConn, pqConn, q, r)
+			ccancel()
+		} else {
+			r.pqErr = errNotMeasured
+			r.check = "-"
+		}
+		log.Info().Str("query", q.name).Dur("postgres", r.pg).Dur("pqsql", r.pq).Str("check", r.check).
+			AnErr("pg_error", r.pgErr).AnErr("pqsql_error", r.pqErr).Msg("done")
+		results = append(results, r)
+	}
+
+	report := formatReport(opts, pg.version, results, median(readies), peakRSS)
+	if opts.postgresOnly && opts.out == filepath.Join(root, "docs", "BENCHMARKS.md") {
+		opts.out = "-" // a partial report does not replace the real one
+	}
+	fmt.Print(report)
+	if opts.out != "-" {
+		if err := os.MkdirAll(filepath.Dir(opts.out), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(opts.out, []byte(report), 0o644); err != nil {
+			return err
+		}
+		log.Info().Str("file", opts.out).Msg("report written")
+	}
+	for _, r := range results {
+		if r.pgErr != nil || (r.pqErr != nil && !errors.Is(r.pqErr, errNotMeasured)) {
+			return fmt.Errorf("%s failed (PostgreSQL: %v; pqsql: %v)", r.name, r.pgErr, r.pqErr)
+		}
+	}
+	return nil
+}
+
+// queries returns Q1-Q7 for an events table of rows rows.
+func queries(rows int64) []query {
+	id := int64(5_000_000)
+	if rows < 2*id {
+		id = rows / 2
+	}
+	return []query{
+		{"Q1", "SELECT count(*) FROM events"},
+		{"Q2", "SELECT country, count(*), sum(amount) FROM events GROUP BY country"},
+		{"Q3", fmt.Sprintf("SELECT * FROM events WHERE id = %d", id)},
+		{"Q4", "SELECT * FROM events WHERE user_id = 'U00012345'"},
+		{"Q5", "SELECT * FROM events"},
+		{"Q6", "SELECT * FROM candidates WHERE city = 'Denver' AND first_name = 'Linda'"},
+		{"Q7", "SELECT status, avg(score) FROM candidates GROUP BY status"},
+	}
+}
+
+// candidatesRowGroupRows is the row group size of candidates.parquet, as in testdata/.
+const candidatesRowGroupRows = 10_000
+
+// benchConfig is pqsql's configuration for the benchmark.
+const benchConfig = `database: pqsql
+users:
+  - {name: bench, password: bench-pw, role: reader}
+tables:
+  events: {key: id}
+  candidates: {key: candidate_id}
+`
+
+// repoRoot returns the main module's directory.
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run the benchmark inside the pqsql module")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// ensureData generates the Parquet files into the cache once per size and
+// returns the directory to serve.
+func ensureData(opts options, log zerolog.Logger) (string, error) {
+	dir := filepath.Join(opts.dataDir, fmt.Sprintf("events-%d-candidates-%d-rg-%d", opts.rows, opts.candidates, opts.rowGroupRows))
+	done := filepath.Join(dir, ".complete")
+	if _, err := os.Stat(done); err == nil {
+		log.Info().Str("dir", dir).Msg("using cached data")
+		return dir, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	start := time.Now()
+	log.Info().Str("dir", dir).Int64("events", opts.rows).Int("candidates", opts.candidates).Msg("generating data")
+	if err := datagen.WriteEvents(filepath.Join(dir, "events.parquet"), opts.rows, opts.rowGroupRows); err != nil {
+		return "", fmt.Errorf("generate events: %w", err)
+	}
+	if err := datagen.WriteCandidates(filepath.Join(dir, "candidates.parquet"), opts.candidates, candidatesRowGroupRows); err != nil {
+		return "", fmt.Errorf("generate candidates: %w", err)
+	}
+	if err := os.WriteFile(done, nil, 0o644); err != nil {
+		return "", err
+	}
+	log.Info().Dur("took", time.Since(start)).Msg("data generated")
+	return dir, nil
+}
+
+// loadPostgres creates the tables in PostgreSQL and copies the same rows in.
+func loadPostgres(ctx context.Context, pg *postgres, opts options, log zerolog.Logger) error {
+	conn, err := pgx.Connect(ctx, pg.connString())
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.Background())
+	load := func(table, ddl string, write func(io.Writer) error) error {
+		start := time.Now()
+		if _, err := conn.Exec(ctx, ddl); err != nil {
+			return fmt.Errorf("create %s: %w", table, err)
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			bw := bufio.NewWriterSize(pw, 1<<20)
+			err := write(bw)
+			if err == nil {
+				err = bw.Flush()
+			}
+			pw.CloseWithError(err)
+		}()
+		tag, err := conn.PgConn().CopyFrom(ctx, pr, "COPY "+table+" FROM STDIN (FORMAT csv)")
+		pr.Close()
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", table, err)
+		}
+		if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) "+table); err != nil {
+			return fmt.Errorf("vacuum analyze %s: %w", table, err)
+		}
+		log.Info().Str("table", table).Int64("rows", tag.RowsAffected()).Dur("took", time.Since(start)).Msg("loaded into PostgreSQL")
+		return nil
+	}
+	if err := load("events", datagen.EventsCreateTable, func(w io.Writer) error {
+		return datagen.WriteEventsCSV(w, opts.rows)
+	}); err != nil {
+		return err
+	}
+	return load("candidates", datagen.CandidatesCreateTable, func(w io.Writer) error {
+		return datagen.WriteCandidatesCSV(w, opts.candidates)
+	})
+}
+
+// timeQuery runs sql once to warm up, then runs times, reading and
+// discarding every row; it returns the median time and the row count. Each
+// run may take at most timeout.
+func timeQuery(ctx context.Context, conn *pgx.Conn, sql string, runs int, timeout time.Duration) (time.Duration, int64, error) {
+	var times []time.Duration
+	var n int64
+	for i := 0; i <= runs; i++ {
+		start := time.Now()
+		var err error
+		n, err = runOnce(ctx, conn, sql, timeout)
+		if err != nil {
+			return 0, 0, err
+		}
+		if i > 0 {
+			times = append(times, time.Since(start))
+		}
+	}
+	return median(times), n, nil
+}
+
+// runOnce runs sql, reads and discards every row, and returns the row count.
+func runOnce(ctx context.Context, conn *pgx.Conn, sql string, timeout time.Duration) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for rows.Next() {
+		_ = rows.RawValues()
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// maxCompareRows bounds the results compared value by value.
+const maxCompareRows = 10_000
+
+// compareResults checks that both systems return the same rows, in text
+// format, ignoring order; floats may differ in the last digits.
+func compareResults(ctx context.Context, pgConn, pqConn *pgx.Conn, q query, r result) string {
+	if r.pgErr != nil || r.pqErr != nil {
+		return "error"
+	}
+	if r.pgRows != r.pqRows {
+		return fmt.Sprintf("MISMATCH: %d rows vs %d", r.pqRows, r.pgRows)
+	}
+	if r.pgRows > maxCompareRows {
+		return "same row count"
+	}
+	want, err := textRows(ctx, pgConn, q.sql)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	got, err := textRows(ctx, pqConn, q.sql)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	for i := range want {
+		if !sameRow(got[i], want[i]) {
+			return fmt.Sprintf("MISMATCH: %v vs %v", got[i], want[i])
+		}
+	}
+	return "same rows"
+}
+
+// textRows returns a query's rows in text format, sorted.
+func textRows(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, error) {
+	results, err := conn.PgConn().Exec(ctx, sql).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]string
+	for _, res := range results {
+		for _, raw := range res.Rows {
+			row := make([]string, len(raw))
+			for i, v := range raw {
+				if v == nil {
+					row[i] = "NULL"
+				} else {
+					row[i] = string(v)
+				}
+			}
+			rows = append(rows, row)
+		}
+	}
+	slices.SortFunc(rows, func(a, b []string) int { return slices.Compare(a, b) })
+	return rows, nil
+}
+
+func sameRow(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] == b[i] {
+			continue
+		}
+		fa, errA := strconv.ParseFloat(a[i], 64)
+		fb, errB := strconv.ParseFloat(b[i], 64)
+		if errA != nil || errB != nil || math.Abs(fa-fb) > 1e-9*math.Max(math.Abs(fa), math.Abs(fb)) {
+			return false
+		}
+	}
+	return true
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// resetPeakRSS resets a process's peak resident set size (VmHWM).
+func resetPeakRSS(pid int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// vmHWM returns a process's peak resident set size in bytes.
+func vmHWM(pid int) (int64, error) {
+	return procStatusKB(fmt.Sprintf("/proc/%d/status", pid), "VmHWM:")
+}
+
+// procStatusKB reads a "Key:   123 kB" line of a /proc file, in bytes.
+func procStatusKB(path, key string) (int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				break
+			}
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return 0, err
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no %s line", path, key)
+}
+
+// formatReport renders the results as Markdown.
+func formatReport(opts options, pgVersion string, results []result, ready time.Duration, peakRSS int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# pqsql benchmarks\n\n")
+	fmt.Fprintf(&b, "pqsql against %s on the same rows, both over the wire with pgx (extended protocol, binary results, rows read and discarded); "+
+		"median of %d runs after one warm-up run.\n\n", pgVersion, opts.runs)
+	fmt.Fprintf(&b, "| query | SQL | rows | PostgreSQL | pqsql | pqsql/PostgreSQL | check |\n")
+	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---|\n")
+	for _, r := range results {
+		pg, pq, ratio := fmtDur(r.pg), fmtDur(r.pq), "-"
+		if r.pgErr != nil {
+			pg = "error"
+		}
+		if errors.Is(r.pqErr, errNotMeasured) {
+			pq = "-"
+		} else if r.pqErr != nil {
+			pq = "error"
+		}
+		if r.pgErr == nil && r.pqErr == nil && r.pg > 0 {
+			ratio = fmt.Sprintf("%.2f", float64(r.pq)/float64(r.pg))
+		}
+		rows := strconv.FormatInt(r.pgRows, 10)
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s |\n", r.name, r.sql, rows, pg, pq, ratio, strings.ReplaceAll(r.check, "|", `\|`))
+	}
+	b.WriteString("\n")
+	if ready > 0 {
+		fmt.Fprintf(&b, "- pqsql time to ready (process start to first successful connection, median of 3): %s\n", fmtDur(ready))
+	}
+	if peakRSS > 0 {
+		fmt.Fprintf(&b, "- pqsql peak RSS during Q5 (VmHWM): %.1f MiB\n", float64(peakRSS)/(1<<20))
+	}
+	for _, r := range results {
+		if r.pgErr != nil {
+			fmt.Fprintf(&b, "- %s PostgreSQL error: %v\n", r.name, r.pgErr)
+		}
+		if r.pqErr != nil && !errors.Is(r.pqErr, errNotMeasured) {
+			fmt.Fprintf(&b, "- %s pqsql error: %v\n", r.name, r.pqErr)
+		}
+	}
+	fmt.Fprintf(&b, "\n## Setup\n\n")
+	fmt.Fprintf(&b, "- command: `go run -tags gms_pure_go ./bench/run -rows %d` (`make bench` runs it with -rows 10000000)\n", opts.rows)
+	fmt.Fprintf(&b, "- data: events %d rows, candidates %d rows, events row groups of %d rows, generated by bench/datagen\n",
+		opts.rows, opts.candidates, opts.rowGroupRows)
+	fmt.Fprintf(&b, "- PostgreSQL: throwaway cluster (initdb --locale=C, default settings except fsync/synchronous_commit/full_page_writes off for loading), "+
+		"loaded with COPY FROM STDIN (FORMAT csv), primary keys, VACUUM (ANALYZE)\n")
+	fmt.Fprintf(&b, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "- machine: %s, nproc %d, memory %s\n", cpuModel(), runtime.NumCPU(), memTotal())
+	fmt.Fprintf(&b, "- Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return b.String()
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	}
+}
+
+// cpuModel returns the CPU's model name from /proc/cpuinfo.
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for line := range strings.Lines(string(data)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// memTotal returns the machine's memory from /proc/meminfo.
+func memTotal() string {
+	b, err := procStatusKB("/proc/meminfo", "MemTotal:")
+	if err != nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+}
+
+// syncBuffer is a bytes buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
