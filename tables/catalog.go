@@ -148,13 +148,22 @@ func (c *Catalog) discover(ctx context.Context) ([]tableSource, error) {
 // returns nil. A table whose data files open but whose state does not is
 // returned with its err set.
 func (c *Catalog) openTable(ctx context.Context, src tableSource) *Table {
-	src, err := c.recoverVacuum(src)
-	if err != nil {
-		c.opts.Logger.Warn().Str("table", src.name).Err(err).Msg("skipping table: cannot complete an interrupted VACUUM")
-		return nil
+	// The log's lock is taken first, so that VACUUM recovery never runs
+	// under another process serving the table.
+	tlog, tlogErr := tombstone.Open(ctx, c.stateDir, src.name, c.opts.Logger)
+	if tlogErr == nil {
+		var err error
+		if src, err = c.recoverVacuum(src); err != nil {
+			_ = tlog.Close()
+			c.opts.Logger.Warn().Str("table", src.name).Err(err).Msg("skipping table: cannot complete an interrupted VACUUM")
+			return nil
+		}
 	}
 	t, err := newTable(src, c)
 	if err != nil {
+		if tlog != nil {
+			_ = tlog.Close()
+		}
 		ev := c.opts.Logger.Warn().Str("table", src.name)
 		var fe *fileError
 		if errors.As(err, &fe) {
@@ -163,7 +172,7 @@ func (c *Catalog) openTable(ctx context.Context, src tableSource) *Table {
 		ev.Err(err).Msg("skipping table")
 		return nil
 	}
-	if err := t.openState(ctx); err != nil {
+	if err := t.openState(ctx, tlog, tlogErr); err != nil {
 		t.err = fmt.Errorf("table %q is unavailable: %w", t.name, err)
 		c.opts.Logger.Error().Str("table", t.name).Err(err).Msg("table unavailable")
 	}

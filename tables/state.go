@@ -291,16 +291,17 @@ func (t *Table) manifestPath() (string, error) {
 	return filepath.Join(t.stateDir, name), nil
 }
 
-// openState opens the table's tombstone log and manifest, registers the
-// files the manifest lacks, drops the ones that vanished, and counts the
-// rows the tombstones hide. On error the table is unavailable.
-func (t *Table) openState(ctx context.Context) error {
+// openState takes the table's tombstone log (tombstone.Open's results,
+// which it closes on error) and opens its manifest, registers the files the
+// manifest lacks, drops the ones that vanished, and counts the rows the
+// tombstones hide. On error the table is unavailable.
+func (t *Table) openState(ctx context.Context, tlog *tombstone.Log, tlogErr error) error {
+	if tlogErr != nil {
+		return tlogErr
+	}
 	mpath, err := t.manifestPath()
 	if err != nil {
-		return err
-	}
-	tlog, err := tombstone.Open(ctx, t.stateDir, t.name, t.logger)
-	if err != nil {
+		_ = tlog.Close()
 		return err
 	}
 	t.tlog = tlog

@@ -23,6 +23,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -166,14 +167,21 @@ type RewriteFormat struct {
 	// Compression is the codec of the first file's first column chunk,
 	// snappy if it has none.
 	Compression compress.Compression
-	// jsonFields are the fields annotated JSON in Parquet that pqarrow
-	// reads as plain bytes: ReadLive wraps them in the JSON extension type
-	// so that the writer annotates them again.
-	jsonFields []int
+	// retyped are the fields whose type Schema changes from what pqarrow
+	// reads to a type of the same memory layout that the writer maps back
+	// to the file's column type: JSON columns read as plain bytes get the
+	// JSON extension type, INT96 timestamps read with zone UTC lose the
+	// zone (the table serves them as timestamp without time zone).
+	retyped []int
+	// casts[f][j] is the type field j of file f (an index in the
+	// snapshot's files) is cast to, when it differs from the first file's.
+	casts map[int]map[int]arrow.DataType
 }
 
-// RewriteFormat returns the format a VACUUM of the snapshot writes. It
-// fails when the files' Arrow types differ, which one file cannot hold.
+// RewriteFormat returns the format a VACUUM of the snapshot writes. Fields
+// of later files whose Arrow type differs from the first file's (string and
+// large_string from different writers, say) are cast to it; it fails when
+// they cannot be.
 func (s *Snapshot) RewriteFormat() (RewriteFormat, error) {
 	var rf RewriteFormat
 	rf.Compression = compress.Codecs.Snappy
@@ -212,9 +220,19 @@ func (s *Snapshot) RewriteFormat() (RewriteFormat, error) {
 			return rf, fmt.Errorf("%s has %d fields, %s has %d: VACUUM cannot merge them into one file", df.path, sc.NumFields(), s.files.files[0].path, len(fields))
 		}
 		for j, f := range sc.Fields() {
-			if f.Name != fields[j].Name || !arrow.TypeEqual(f.Type, fields[j].Type) {
+			if f.Name != fields[j].Name || !arrow.TypeEqual(f.Type, fields[j].Type) && !compute.CanCast(f.Type, fields[j].Type) {
 				return rf, fmt.Errorf("field %d of %s is %s %s, of %s %s %s: VACUUM cannot merge them into one file",
 					j, df.path, f.Name, f.Type, s.files.files[0].path, fields[j].Name, fields[j].Type)
+			}
+			if !arrow.TypeEqual(f.Type, fields[j].Type) {
+				// Say string and large_string, from different writers.
+				if rf.casts == nil {
+					rf.casts = make(map[int]map[int]arrow.DataType)
+				}
+				if rf.casts[i] == nil {
+					rf.casts[i] = make(map[int]arrow.DataType)
+				}
+				rf.casts[i][j] = fields[j].Type
 			}
 			fields[j].Nullable = fields[j].Nullable || f.Nullable
 		}
@@ -224,22 +242,32 @@ func (s *Snapshot) RewriteFormat() (RewriteFormat, error) {
 	}
 	for _, p := range s.table.plans {
 		f := &fields[p.field]
-		if p.column.Type.OID != sqlengine.JSONOID || p.nested || f.Type.ID() == arrow.EXTENSION {
+		if p.nested || f.Type.ID() == arrow.EXTENSION {
 			continue
 		}
-		if f.Type.ID() != arrow.STRING && f.Type.ID() != arrow.BINARY {
+		switch typ := f.Type.(type) {
+		case *arrow.BinaryType, *arrow.StringType:
+			if p.column.Type.OID != sqlengine.JSONOID {
+				continue
+			}
+			jsonType, err := extensions.NewJSONType(arrow.BinaryTypes.String)
+			if err != nil {
+				return rf, err
+			}
+			f.Type = jsonType
+			// pqarrow cannot read back a stored JSON extension type over
+			// the bytes it decodes JSON columns to: the Parquet schema
+			// alone carries the annotation then.
+			rf.StoreArrowSchema = false
+		case *arrow.TimestampType:
+			if p.column.Type.OID != sqlengine.TimestampOID || typ.TimeZone == "" {
+				continue
+			}
+			f.Type = &arrow.TimestampType{Unit: typ.Unit}
+		default:
 			continue
 		}
-		jsonType, err := extensions.NewJSONType(arrow.BinaryTypes.String)
-		if err != nil {
-			return rf, err
-		}
-		f.Type = jsonType
-		rf.jsonFields = append(rf.jsonFields, p.field)
-		// pqarrow cannot read back a stored JSON extension type over the
-		// bytes it decodes JSON columns to: the Parquet schema alone
-		// carries the annotation then.
-		rf.StoreArrowSchema = false
+		rf.retyped = append(rf.retyped, p.field)
 	}
 	meta := rf.Schema.Metadata()
 	rf.Schema = arrow.NewSchema(fields, &meta)
@@ -315,7 +343,7 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 	var keys []tombstone.Key
 	var valid, hidden []bool
 	out := arrow.NewSchema(format.Schema.Fields(), nil)
-	for _, df := range s.files.files {
+	for fi, df := range s.files.files {
 		fr, err := pqarrow.NewFileReader(df.reader, pqarrow.ArrowReadProperties{BatchSize: maxBatchRows}, mem)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", df.path, err)
@@ -336,7 +364,10 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 				for rr.Next() {
 					rec := rr.RecordBatch()
 					n := int(rec.NumRows())
-					whole := recordWithSchema(out, rec, format.jsonFields)
+					whole, err := recordWithSchema(ctx, out, rec, format.casts[fi], format.retyped)
+					if err != nil {
+						return err
+					}
 					if !filter {
 						ls.Rows += int64(n)
 						if err := fn(whole); err != nil {
@@ -398,23 +429,40 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 }
 
 // recordWithSchema returns rec's columns under sc, which differs at most in
-// nullability, metadata, and the JSON extension type of jsonFields.
-func recordWithSchema(sc *arrow.Schema, rec arrow.RecordBatch, jsonFields []int) arrow.RecordBatch {
-	if len(jsonFields) == 0 {
-		return array.NewRecordBatch(sc, rec.Columns(), rec.NumRows())
+// nullability, metadata, the types of the fields in casts (cast to those
+// types first) and the types of the retyped fields.
+func recordWithSchema(ctx context.Context, sc *arrow.Schema, rec arrow.RecordBatch, casts map[int]arrow.DataType, retyped []int) (arrow.RecordBatch, error) {
+	if len(retyped) == 0 && len(casts) == 0 {
+		return array.NewRecordBatch(sc, rec.Columns(), rec.NumRows()), nil
 	}
 	cols := slices.Clone(rec.Columns())
-	for _, f := range jsonFields {
-		ext := sc.Field(f).Type.(arrow.ExtensionType)
-		d := cols[f].Data()
-		str := array.NewData(arrow.BinaryTypes.String, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
-		storage := array.MakeFromData(str)
-		str.Release()
-		cols[f] = array.NewExtensionArrayWithStorage(ext, storage)
-		storage.Release()
-		defer cols[f].Release()
+	for f, typ := range casts {
+		arr, err := compute.CastArray(ctx, cols[f], compute.SafeCastOptions(typ))
+		if err != nil {
+			return nil, fmt.Errorf("cast field %d to %s: %w", f, typ, err)
+		}
+		cols[f] = arr
+		defer arr.Release()
 	}
-	return array.NewRecordBatch(sc, cols, rec.NumRows())
+	for _, f := range retyped {
+		typ := sc.Field(f).Type
+		ext, isExt := typ.(arrow.ExtensionType)
+		if isExt {
+			typ = ext.StorageType()
+		}
+		d := cols[f].Data()
+		nd := array.NewData(typ, d.Len(), d.Buffers(), d.Children(), d.NullN(), d.Offset())
+		arr := array.MakeFromData(nd)
+		nd.Release()
+		if isExt {
+			storage := arr
+			arr = array.NewExtensionArrayWithStorage(ext, storage)
+			storage.Release()
+		}
+		cols[f] = arr
+		defer arr.Release()
+	}
+	return array.NewRecordBatch(sc, cols, rec.NumRows()), nil
 }
 
 // emitRuns passes each run of rows of rec that hidden does not mark to fn.
@@ -621,6 +669,12 @@ func (t *Table) CommitVacuum(ctx context.Context, r *Rewrite, opts CommitOptions
 	for _, df := range s.files.files {
 		if !slices.Contains(cur.files, df) {
 			return CommitResult{}, fmt.Errorf("%w: %s", ErrVacuumConflict, df.path)
+		}
+	}
+	if !slices.Contains(s.files.paths, final) {
+		// Never rename over a file the table has not registered (yet).
+		if _, err := os.Lstat(final); !errors.Is(err, fs.ErrNotExist) {
+			return CommitResult{}, fmt.Errorf("%w: %s exists", ErrVacuumConflict, final)
 		}
 	}
 	rel := func(p string) string {

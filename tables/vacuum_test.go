@@ -194,10 +194,44 @@ func TestVacuumRewriteLegacy(t *testing.T) {
 	if got := columnStrings(batches, 0); !slices.Equal(got, []string{"0", "1", "3"}) {
 		t.Errorf("ids %q", got)
 	}
-	if got := columnStrings(batches, 1); !slices.Equal(got, []string{"1970-01-01T00:00:01Z", "1970-01-01T00:00:02Z", "1970-01-01T00:00:02Z"}) {
+	if got := columnStrings(batches, 1); !slices.Equal(got, []string{"1970-01-01T00:00:01", "1970-01-01T00:00:02", "1970-01-01T00:00:02"}) {
 		t.Errorf("timestamps %q", got)
 	}
 	if n := again.files.Load().files[0].reader.MetaData().Schema.NumColumns(); n != 3 {
 		t.Errorf("merged file has %d columns, want 3 (the TIME column kept)", n)
+	}
+}
+
+// TestVacuumRewriteCast merges a file storing a large_string column with
+// one storing a plain string: the second is cast to the first's type.
+func TestVacuumRewriteCast(t *testing.T) {
+	dir := t.TempDir()
+	for i, typ := range []arrow.DataType{arrow.BinaryTypes.String, arrow.BinaryTypes.LargeString} {
+		sc := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "name", Type: typ}}, nil)
+		b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+		b.Field(0).(*array.Int64Builder).AppendValues([]int64{int64(2 * i), int64(2*i + 1)}, nil)
+		for _, v := range []string{fmt.Sprint("n", 2*i), fmt.Sprint("n", 2*i+1)} {
+			b.Field(1).(interface{ Append(string) }).Append(v)
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		writeFile(t, filepath.Join(dir, "m", fmt.Sprintf("f%d.parquet", i)), []arrow.RecordBatch{rec}, pqarrow.WithStoreSchema())
+		rec.Release()
+	}
+	c, log := openCatalog(t, dir, nil)
+	tbl := c.Table("m")
+	if tbl == nil || tbl.Err() != nil {
+		t.Fatalf("m unavailable:\n%s", log)
+	}
+	if _, err := tbl.Delete(context.Background(), []any{1}, "a", ""); err != nil {
+		t.Fatal(err)
+	}
+	rewrite(t, tbl)
+	batches := scanAll(t, tbl, ScanOptions{Columns: []int{0, 1}, Raw: true})
+	if got := columnStrings(batches, 1); !slices.Equal(got, []string{"n0", "n2", "n3"}) {
+		t.Errorf("names %q", got)
+	}
+	if files := tbl.Files(); len(files) != 1 {
+		t.Errorf("files %q", files)
 	}
 }

@@ -1,0 +1,223 @@
+package compact
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pqsql/pqsql/tables"
+	"github.com/pqsql/pqsql/tombstone"
+)
+
+// erasuresExt ends a table's erasure audit file in the state directory.
+const erasuresExt = ".erasures"
+
+// Erasure is one audit record: one deleted key that a VACUUM physically
+// removed. The key itself is kept nowhere; KeyHash identifies it to whoever
+// holds the secret.
+type Erasure struct {
+	Table string `json:"table"`
+	// Seq is the sequence number of the DELETE.
+	Seq       uint64 `json:"seq"`
+	KeyColumn string `json:"key_column"`
+	// KeyHash is KeyHash(secret, key), hex.
+	KeyHash   string    `json:"key_hash"`
+	DeletedAt time.Time `json:"deleted_at"`
+	// Actor and Reason are the DELETE's.
+	Actor  string `json:"actor"`
+	Reason string `json:"reason"`
+	// VacuumedAt, VacuumedBy and VacuumSeq identify the VACUUM.
+	VacuumedAt time.Time `json:"vacuumed_at"`
+	VacuumedBy string    `json:"vacuumed_by"`
+	VacuumSeq  uint64    `json:"vacuum_seq"`
+	// RowsRemoved counts the rows removed for this DELETE of this key.
+	RowsRemoved int64 `json:"rows_removed"`
+}
+
+// KeyHash returns the hex HMAC-SHA256 under secret of k's canonical bytes:
+// its kind byte, then for integer, date and timestamp keys the value as 8
+// big-endian bytes, for bool one byte, for text, bytea and uuid the bytes.
+func KeyHash(secret []byte, k tombstone.Key) string {
+	b := []byte{byte(k.Kind())}
+	switch k.Kind() {
+	case tombstone.KindText:
+		b = append(b, k.Text()...)
+	case tombstone.KindBytes:
+		b = append(b, k.Bytes()...)
+	case tombstone.KindUUID:
+		u := k.UUID()
+		b = append(b, u[:]...)
+	case tombstone.KindBool:
+		if k.Bool() {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	default:
+		b = binary.BigEndian.AppendUint64(b, uint64(k.Int()))
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write(b)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// auditPath returns the path of t's erasure audit file.
+func auditPath(t *tables.Table) (string, error) {
+	name, err := tombstone.FileName(t.Name())
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(t.StateDir(), strings.TrimSuffix(name, ".tlog")+erasuresExt), nil
+}
+
+// appendErasures durably appends entries to t's audit file, one JSON line
+// each, after cutting off a torn last line.
+func appendErasures(t *tables.Table, entries []Erasure) error {
+	path, err := auditPath(t)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	for _, e := range entries {
+		line, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("append erasures: %w", err)
+		}
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("append erasures: %w", err)
+	}
+	err = func() error {
+		end, err := goodEnd(f)
+		if err != nil {
+			return err
+		}
+		if err := f.Truncate(end); err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(buf.Bytes(), end); err != nil {
+			return err
+		}
+		return f.Sync()
+	}()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("append erasures to %s: %w", path, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("append erasures: %w", err)
+		}
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory, making a file created in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	serr := d.Sync()
+	cerr := d.Close()
+	if serr != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, serr)
+	}
+	return cerr
+}
+
+// goodEnd returns the offset just past the last newline of f: a crash can
+// leave a partial last line, which was never part of a committed VACUUM.
+func goodEnd(f *os.File) (int64, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := info.Size()
+	const chunk = 4096
+	buf := make([]byte, chunk)
+	for end := size; end > 0; {
+		start := max(0, end-chunk)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// Erasures returns the table's erasure audit: one record per key a
+// committed VACUUM erased, in the order they were erased, for the admin
+// table pqsql_erasures. Records a VACUUM wrote before failing to commit
+// are left out, and a DELETE of a key counts once (the VACUUM that
+// committed it).
+func Erasures(t *tables.Table) ([]Erasure, error) {
+	path, err := auditPath(t)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read erasures: %w", err)
+	}
+	applied := t.AppliedSeq()
+	type id struct {
+		seq  uint64
+		hash string
+	}
+	// A crash can leave a partial last line; its VACUUM never committed.
+	if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
+		data = data[:i+1]
+	}
+	var out []Erasure
+	at := make(map[id]int)
+	for lineNo, line := range bytes.Split(bytes.TrimSuffix(data, []byte{'\n'}), []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		var e Erasure
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, fmt.Errorf("read erasures %s line %d: %w", path, lineNo+1, err)
+		}
+		if e.VacuumSeq > applied {
+			continue
+		}
+		k := id{e.Seq, e.KeyHash}
+		if i, ok := at[k]; ok {
+			// The later record is of the VACUUM that committed.
+			if e.VacuumSeq >= out[i].VacuumSeq {
+				out[i] = e
+			}
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, e)
+	}
+	slices.SortStableFunc(out, func(a, b Erasure) int { return a.VacuumedAt.Compare(b.VacuumedAt) })
+	return out, nil
+}
