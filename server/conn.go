@@ -438,6 +438,9 @@ func (c *conn) withStatement(fn func(ctx context.Context) error) error {
 	if errors.As(err, &pgErr) && pgErr.Severity == "FATAL" {
 		return c.fatal(pgErr)
 	}
+	if es, ok := c.sess.(sqlengine.ErrorSession); ok {
+		es.NoteError() // the engine may not know of the error yet
+	}
 	return c.reportError(err)
 }
 

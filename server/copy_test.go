@@ -229,3 +229,36 @@ func TestCopyEscaping(t *testing.T) {
 		}
 	}
 }
+
+// CursorColumns makes the fake session have one BINARY cursor, "cur".
+func (s *fakeSession) CursorColumns(name string) ([]sqlengine.Column, bool, bool) {
+	if name != "cur" {
+		return nil, false, false
+	}
+	return copyTestColumns, true, true
+}
+
+// NoteError counts the errors the server reported.
+func (s *fakeSession) NoteError() { s.errorsNoted.Add(1) }
+
+func TestDescribeCursorPortal(t *testing.T) {
+	ts := startServer(t, nil)
+	rc := dialRaw(t, ts.addr)
+	rc.login("alice", testPassword, nil)
+	rc.send(&pgproto3.Describe{ObjectType: 'P', Name: "cur"}, &pgproto3.Sync{})
+	rd := rc.expect("RowDescription", "ReadyForQuery")[0].(*pgproto3.RowDescription)
+	if len(rd.Fields) != 3 || string(rd.Fields[1].Name) != "t" || rd.Fields[1].Format != pgproto3.BinaryFormat {
+		t.Errorf("RowDescription %+v", rd.Fields)
+	}
+	rc.send(&pgproto3.Describe{ObjectType: 'P', Name: "nope"}, &pgproto3.Sync{})
+	e := rc.expect("ErrorResponse", "ReadyForQuery")[0].(*pgproto3.ErrorResponse)
+	if e.Code != "34000" || e.Message != `portal "nope" does not exist` {
+		t.Errorf("error %+v", e)
+	}
+	ts.engine.mu.Lock()
+	sess := ts.engine.sessions[len(ts.engine.sessions)-1]
+	ts.engine.mu.Unlock()
+	if n := sess.errorsNoted.Load(); n != 1 {
+		t.Errorf("session noted %d errors, want 1", n)
+	}
+}

@@ -79,6 +79,8 @@ type fakeSession struct {
 	info   sqlengine.SessionInfo
 	tz     string
 	tx     byte
+	// errorsNoted counts NoteError calls (copy_test.go).
+	errorsNoted atomic.Int64
 }
 
 func (s *fakeSession) ReportedParameters() []sqlengine.Parameter {

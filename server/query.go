@@ -302,7 +302,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 	case 'P':
 		p, ok := c.portals[m.Name]
 		if !ok {
-			return sqlengine.Errorf(sqlengine.CodeInvalidCursorName, "portal %q does not exist", m.Name)
+			return c.describeCursor(m.Name)
 		}
 		if cols := p.ps.columns(); cols != nil {
 			c.be.Send(rowDescription(cols, p.formats))
@@ -312,6 +312,29 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 	default:
 		return sqlengine.Errorf(sqlengine.CodeProtocolViolation, "invalid DESCRIBE message subtype %d", m.ObjectType)
 	}
+	return nil
+}
+
+// describeCursor answers Describe of a portal the server does not know:
+// it may be an SQL cursor of the session.
+func (c *conn) describeCursor(name string) error {
+	cs, ok := c.sess.(sqlengine.CursorSession)
+	if !ok {
+		return sqlengine.Errorf(sqlengine.CodeInvalidCursorName, "portal %q does not exist", name)
+	}
+	cols, binary, ok := cs.CursorColumns(name)
+	if !ok {
+		return sqlengine.Errorf(sqlengine.CodeInvalidCursorName, "portal %q does not exist", name)
+	}
+	if cols == nil {
+		c.be.Send(&pgproto3.NoData{})
+		return nil
+	}
+	var formats []int16
+	if binary {
+		formats = allFormats([]int16{pgproto3.BinaryFormat}, len(cols))
+	}
+	c.be.Send(rowDescription(cols, formats))
 	return nil
 }
 

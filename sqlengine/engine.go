@@ -148,3 +148,23 @@ type BinaryRows interface {
 	// Binary reports whether the rows are to be sent in binary format.
 	Binary() bool
 }
+
+// CursorSession is implemented by a Session whose SQL cursors (DECLARE
+// CURSOR) share the protocol's portal namespace, as in PostgreSQL: Describe
+// of a portal the server did not bind describes the cursor of that name
+// (psycopg 3 describes its server-side cursors so).
+type CursorSession interface {
+	Session
+	// CursorColumns describes the rows of the open cursor name: ok is false
+	// when there is none, binary is set for a BINARY cursor.
+	CursorColumns(name string) (cols []Column, binary, ok bool)
+}
+
+// ErrorSession is implemented by a Session that learns of the errors the
+// server reports on its own (a failed Bind or Describe, an unknown portal):
+// in PostgreSQL every error inside a transaction block aborts the block.
+type ErrorSession interface {
+	Session
+	// NoteError records that the current statement failed.
+	NoteError()
+}

@@ -67,6 +67,9 @@ func initCast(ctx *sql.Context, args []sql.Expression) (any, error) {
 	}
 	oid, ok := castOIDs[name]
 	if !ok {
+		oid, ok = arrayTypeOIDs[name]
+	}
+	if !ok {
 		return nil, sqlengine.Errorf(sqlengine.CodeUndefinedObject, "type %q does not exist", name)
 	}
 	ct := &castTarget{name: name, oid: oid, source: args[0].Type(ctx)}
@@ -125,16 +128,16 @@ func initCast(ctx *sql.Context, args []sql.Expression) (any, error) {
 	case sqlengine.OIDOID:
 		ct.gms = oidType
 	case regclassOID, regtypeOID, regnamespaceOID:
-		ct.gms = regType(oid)
+		ct.gms = oidType
 	default:
-		ct.gms = textType
+		ct.gms = castDefaultType(oid)
 	}
 	return ct, nil
 }
 
 func evalCast(ctx *sql.Context, f *pgFunc, vals []any) (any, error) {
 	ct := f.state.(*castTarget)
-	if out, ok, err := evalRegCast(ctx, ct, vals[0]); ok {
+	if out, ok, err := evalCatalogCast(ctx, f, vals[0]); ok {
 		return out, err
 	}
 	loc := time.UTC

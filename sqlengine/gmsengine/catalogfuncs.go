@@ -60,9 +60,6 @@ func catalogFuncs() []*funcSpec {
 				}
 				return int64(1000), nil
 			}},
-		constFunc("pqsql_pg_table_size", types.Int64, int64(0)),
-		constFunc("pqsql_pg_total_relation_size", types.Int64, int64(0)),
-		constFunc("pqsql_pg_relation_size", types.Int64, int64(0)),
 		{name: "pqsql_to_timestamp", minArgs: 1, maxArgs: 1, typ: fixedType(timestamptzType), eval: func(_ *sql.Context, _ *pgFunc, v []any) (any, error) {
 			f, err := toFloat64(v[0])
 			if err != nil {

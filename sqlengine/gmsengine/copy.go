@@ -30,14 +30,14 @@ func (st *statement) execCopy(ctx context.Context) (sqlengine.Rows, error) {
 	if rel := cs.GetRelation(); rel != nil {
 		// Plan SELECT * first: it resolves the table as any query does and
 		// names its columns.
-		all, err := st.copySubquery(ctx, selectFrom(rel, nil))
-		if err != nil {
+		all := &statement{s: st.s, pg: st.pg, charOffset: st.charOffset, kind: stmtGMS}
+		all.pg.Node, all.pg.NumParams = selectFrom(rel, nil), 0
+		if err := all.plan(ctx); err != nil {
 			return nil, err
 		}
-		for _, c := range all.Columns() {
+		for _, c := range all.columns {
 			names = append(names, c.Name)
 		}
-		all.Close()
 	}
 	f, forceQuote, err := st.copyOptions(cs.GetOptions())
 	if err != nil {

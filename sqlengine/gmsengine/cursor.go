@@ -19,9 +19,6 @@ const (
 	cursorOptHold   = 0x0020
 )
 
-// fetchAll is FETCH ALL's count in the parse tree (LONG_MAX).
-const fetchAll = math.MaxInt64
-
 // cursor is a cursor opened by DECLARE. It streams its query's rows;
 // a SCROLL cursor keeps the rows it has read, so it can move backwards.
 type cursor struct {
@@ -72,6 +69,10 @@ func (c *cursor) row(ctx context.Context, k int64) (row []any, ok bool, err erro
 	for c.read < k {
 		if c.eof {
 			return nil, false, nil
+		}
+		if c.rows == nil {
+			// Closed while a suspended FETCH portal still reads from it.
+			return nil, false, errNoCursor(c.name)
 		}
 		vals, err := c.rows.Next(ctx)
 		if err == io.EOF {
@@ -162,6 +163,37 @@ func (st *statement) execDeclare(ctx context.Context, d *pg_query.DeclareCursorS
 		inTx:   s.inTx,
 	}
 	return &staticRows{tag: "DECLARE CURSOR"}, nil
+}
+
+// inferCursorParams infers the types of a DECLARE's parameters from its
+// query, as planning a SELECT does. Errors surface when DECLARE runs.
+func (st *statement) inferCursorParams(ctx context.Context) {
+	d := st.pg.Node.GetDeclareCursorStmt()
+	if d == nil || st.pg.NumParams == 0 {
+		return
+	}
+	// inner shares paramTypes, which plan completes.
+	inner := &statement{s: st.s, pg: st.pg, charOffset: st.charOffset, kind: stmtGMS, paramTypes: st.paramTypes}
+	inner.pg.Node = d.GetQuery()
+	_ = inner.plan(ctx)
+}
+
+var (
+	_ sqlengine.CursorSession = (*session)(nil)
+	_ sqlengine.ErrorSession  = (*session)(nil)
+)
+
+// NoteError records an error the server reported: inside a transaction
+// block it fails the block.
+func (s *session) NoteError() { s.noteError() }
+
+// CursorColumns describes the rows of the open cursor name.
+func (s *session) CursorColumns(name string) (cols []sqlengine.Column, binary, ok bool) {
+	c := s.cursors[name]
+	if c == nil {
+		return nil, false, false
+	}
+	return c.cols, c.binary, true
 }
 
 // cursorColumns describes a FETCH's rows: those of the cursor, if it exists.

@@ -131,3 +131,25 @@ func TestCursorBinaryAndAccess(t *testing.T) {
 	wantCode(t, err, "25P02")
 	mustQuery(t, s, `ROLLBACK`)
 }
+
+func TestCursorClosedUnderSuspendedFetch(t *testing.T) {
+	e := testEngine(t)
+	s := openSession(t, e, nil)
+	mustQuery(t, s, `BEGIN`)
+	mustQuery(t, s, `DECLARE c CURSOR FOR SELECT id FROM events ORDER BY id`)
+	stmts, err := s.Prepare(t.Context(), `FETCH ALL FROM c`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := stmts[0].Execute(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if row, err := rows.Next(t.Context()); err != nil || row[0] != int64(1) {
+		t.Fatalf("first row %v, %v", row, err)
+	}
+	mustQuery(t, s, `CLOSE c`)
+	_, err = rows.Next(t.Context())
+	wantCode(t, err, "34000")
+}

@@ -168,6 +168,9 @@ func functionList() []sqlFunction {
 	for _, s := range adminFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}
+	for _, s := range arrayFuncs() {
+		fs = append(fs, sqlFunction{spec: s})
+	}
 	for _, s := range pgCatalogFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}

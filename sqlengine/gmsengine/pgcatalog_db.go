@@ -149,10 +149,6 @@ var catalogTextOIDs = [...]uint32{
 // lengths this close to the limit.
 const catalogMarkerBase = 16300
 
-// regDisplayWidths mark the GMS UINT32 types standing for regclass, regtype
-// and regnamespace, whose values are OIDs.
-var regDisplayWidths = map[uint32]int{2205: 3, 2206: 4, 4089: 5}
-
 // catalogColumnType returns the GMS type of a catalog column of PostgreSQL
 // type oid.
 func catalogColumnType(oid uint32) sql.Type {
@@ -194,32 +190,10 @@ func markedTextType(oid uint32) sql.Type {
 	return nil
 }
 
-// regType returns the GMS type standing for regclass, regtype or regnamespace.
-func regType(oid uint32) sql.Type {
-	return types.MustCreateNumberTypeWithDisplayWidth(sqltypes.Uint32, regDisplayWidths[oid])
-}
-
-// regTypeOID returns the reg* type a GMS type stands for, or 0.
-func regTypeOID(t sql.Type) uint32 {
-	nt, ok := t.(types.NumberTypeImpl_)
-	if !ok || t.Type() != sqltypes.Uint32 {
-		return 0
-	}
-	for oid, w := range regDisplayWidths {
-		if nt.DisplayWidth() == w {
-			return oid
-		}
-	}
-	return 0
-}
-
 // catalogPGType maps a marker type to the PostgreSQL type it stands for.
 func catalogPGType(t sql.Type) (pgType, bool) {
 	if t == nil {
 		return pgType{}, false
-	}
-	if oid := regTypeOID(t); oid != 0 {
-		return pgType{OID: oid, Size: 4, Typmod: -1, Scale: -1}, true
 	}
 	st, ok := t.(sql.StringType)
 	if !ok || t.Type() != sqltypes.VarChar {

@@ -1,11 +1,14 @@
 package gmsengine
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/pqsql/pqsql/sqlengine"
 	"github.com/pqsql/pqsql/sqlengine/pgcatalog"
@@ -21,7 +24,12 @@ const (
 // pgCatalogFuncs are the catalog functions answered from package pgcatalog
 // for the session's catalogs.
 func pgCatalogFuncs() []*funcSpec {
+	size := func(name string) *funcSpec {
+		return &funcSpec{name: name, minArgs: 1, maxArgs: 2, typ: fixedType(types.Int64), nonDeterministic: true, eval: evalRelationSize}
+	}
 	return []*funcSpec{
+		jsonBuildObjectSpec,
+		size("pqsql_pg_table_size"), size("pqsql_pg_total_relation_size"), size("pqsql_pg_relation_size"),
 		{name: "pqsql_pg_table_is_visible", minArgs: 1, maxArgs: 1, typ: boolResult, nonDeterministic: true,
 			eval: func(ctx *sql.Context, _ *pgFunc, v []any) (any, error) {
 				oid, err := oidArg(v[0])
@@ -193,14 +201,20 @@ func regOut(ctx *sql.Context, v any, source uint32) (string, error) {
 	}
 }
 
-// evalRegCast handles the casts from and to the reg* types; ok is false
-// for other casts.
-func evalRegCast(ctx *sql.Context, ct *castTarget, v any) (out any, ok bool, err error) {
+// evalCatalogCast handles the casts to array types and from and to the reg*
+// types; ok is false for other casts. A reg* value is its OID (reported as
+// oid); a cast of one to text renders its name.
+func evalCatalogCast(ctx *sql.Context, f *pgFunc, v any) (out any, ok bool, err error) {
+	ct := f.state.(*castTarget)
+	if isArrayOID(ct.oid) {
+		out, err = castToArray(v)
+		return out, true, err
+	}
 	if isRegOID(ct.oid) {
 		out, err = castToReg(ctx, v, ct.oid)
 		return out, true, err
 	}
-	src := regTypeOID(ct.source)
+	src := regCastOID(f.args[0])
 	if src == 0 || v == nil {
 		return nil, false, nil
 	}
@@ -210,4 +224,96 @@ func evalRegCast(ctx *sql.Context, ct *castTarget, v any) (out any, ok bool, err
 		return out, true, err
 	}
 	return nil, false, nil
+}
+
+// regCastOID returns the reg* type e is a cast to, or 0.
+func regCastOID(e sql.Expression) uint32 {
+	if pf, ok := e.(*pgFunc); ok {
+		if ct, ok := pf.state.(*castTarget); ok && isRegOID(ct.oid) {
+			return ct.oid
+		}
+	}
+	return 0
+}
+
+// jsonBuildObjectSpec is json_build_object(key, value, ...), rendered as
+// PostgreSQL renders it: {"k" : v, ...}.
+var jsonBuildObjectSpec = &funcSpec{name: "pqsql_json_build_object", maxArgs: -1, typ: fixedType(jsonType), keepNulls: true,
+	eval: func(ctx *sql.Context, f *pgFunc, v []any) (any, error) {
+		if len(v)%2 != 0 {
+			return nil, sqlengine.Errorf(sqlengine.CodeInvalidParameterValue, "argument list must have even number of elements")
+		}
+		var b strings.Builder
+		b.WriteByte('{')
+		for i := 0; i < len(v); i += 2 {
+			if v[i] == nil {
+				return nil, sqlengine.Errorf(sqlengine.CodeInvalidParameterValue, "argument %d cannot be null", i+1)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(jsonString(textOf(v[i], time.UTC)))
+			b.WriteString(" : ")
+			val, typ := v[i+1], f.args[i+1].Type(ctx)
+			switch {
+			case val == nil:
+				b.WriteString("null")
+			case types.IsBoolean(typ):
+				if n, _ := toInt64(val); n != 0 {
+					b.WriteString("true")
+				} else {
+					b.WriteString("false")
+				}
+			case types.IsNumber(typ) || types.IsDecimal(typ):
+				b.WriteString(textOf(val, time.UTC))
+			default:
+				b.WriteString(jsonString(textOf(val, time.UTC)))
+			}
+		}
+		b.WriteByte('}')
+		return b.String(), nil
+	}}
+
+// jsonString renders s as a JSON string, escaping as PostgreSQL does.
+func jsonString(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// evalRelationSize is pg_table_size, pg_total_relation_size and
+// pg_relation_size: the size of a table's Parquet files, 0 for other
+// relations, NULL for an OID that is no relation.
+func evalRelationSize(ctx *sql.Context, _ *pgFunc, v []any) (any, error) {
+	// The argument is a regclass: a table name or an OID.
+	r, err := castToReg(ctx, v[0], regclassOID)
+	if err != nil {
+		return nil, err
+	}
+	oid := r.(uint32)
+	s := pgSession(ctx)
+	if s == nil {
+		return nil, nil
+	}
+	in := s.e.catalogInput(ctx)
+	for _, r := range in.Relations {
+		if r.OID != oid {
+			continue
+		}
+		st, ok, err := s.e.db.GetTableInsensitive(ctx, r.Name)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if tb, ok := st.(*table); ok {
+			n, err := tb.DataLength(ctx)
+			return int64(n), err
+		}
+		return int64(0), nil
+	}
+	if _, ok := in.TableIsVisible(oid); ok {
+		return int64(0), nil
+	}
+	return nil, nil
 }

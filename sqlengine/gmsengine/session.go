@@ -178,6 +178,9 @@ func (s *session) Prepare(ctx context.Context, query string, paramTypes []uint32
 				return nil, err
 			}
 		}
+		if st.kind == stmtCursor {
+			st.inferCursorParams(ctx)
+		}
 	}
 	for _, st := range out {
 		st := st.(*statement)

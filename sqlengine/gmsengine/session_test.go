@@ -457,10 +457,10 @@ func TestCatalogFunctions(t *testing.T) {
 	e := testEngine(t)
 	s := openSession(t, e, nil)
 	res := mustQuery(t, s, `SELECT format_type(1700, 655366), format_type(1043, 14), format_type(20, NULL), pg_get_userbyid(10),
-		has_table_privilege('events', 'SELECT'), obj_description(1, 'pg_class'), pg_table_is_visible(16384),
+		has_table_privilege('events', 'SELECT'), obj_description(1, 'pg_class'), pg_table_is_visible('events'::regclass),
 		to_char(ts, 'YYYY-MM-DD HH24:MI:SS Dy'), to_timestamp(0), ts AT TIME ZONE 'Asia/Tokyo'
 		FROM events WHERE id = 2`)
-	want := []any{"numeric(10,2)", "character varying(10)", "bigint", "alice", true, nil, true,
+	want := []any{"numeric(10,2)", "character varying(10)", "bigint", "root", true, nil, true,
 		"2024-01-01 01:00:00 Mon", time.Unix(0, 0).UTC(), time.Date(2023, 12, 31, 16, 0, 0, 0, time.UTC)}
 	for i := range want {
 		got := res.rows[0][i]

@@ -108,6 +108,7 @@ func (st *statement) plan(ctx context.Context) error {
 		return err
 	}
 	st.setColumns(node.Schema(sctx), aggregateTypes(sctx, node))
+	st.setColumnOrigins(sctx, node)
 	st.planned = true
 	return nil
 }

@@ -68,9 +68,9 @@ func (t *translator) expr(n *pg_query.Node) (sqlparser.Expr, error) {
 		}
 		return tuple, nil
 	case *pg_query.Node_AArrayExpr:
-		return nil, t.unsupported(v.AArrayExpr.Location, "ARRAY is not supported")
+		return t.arrayExpr(v.AArrayExpr)
 	case *pg_query.Node_AIndirection:
-		return nil, t.unsupported(location(v.AIndirection.Arg), "subscripts and field selection are not supported")
+		return t.indirection(v.AIndirection)
 	case *pg_query.Node_GroupingFunc:
 		return nil, t.unsupported(v.GroupingFunc.Location, "GROUPING is not supported")
 	case *pg_query.Node_NamedArgExpr:
@@ -350,7 +350,7 @@ func (t *translator) subLink(s *pg_query.SubLink) (sqlparser.Expr, error) {
 		}
 		return nil, t.unsupported(s.Location, "ALL is not supported")
 	case pg_query.SubLinkType_ARRAY_SUBLINK:
-		return nil, t.unsupported(s.Location, "ARRAY is not supported")
+		return t.arraySubLink(s, sel)
 	}
 	return nil, t.unsupported(s.Location, "row comparison with a subquery is not supported")
 }
@@ -382,10 +382,7 @@ func (t *translator) aExpr(a *pg_query.A_Expr) (sqlparser.Expr, error) {
 			}
 			return &sqlparser.ComparisonExpr{Left: paren(left), Operator: cmp, Right: list}, nil
 		}
-		if a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY {
-			return nil, t.unsupported(a.Location, "ANY is not supported")
-		}
-		return nil, t.unsupported(a.Location, "ALL is not supported")
+		return t.anyArray(a, op)
 	case pg_query.A_Expr_Kind_AEXPR_DISTINCT, pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT:
 		left, right, err := t.operands(a)
 		if err != nil {

@@ -38,6 +38,9 @@ func (t *translator) rangeFunction(rf *pg_query.RangeFunction) (sqlparser.TableE
 		return nil, t.unsupported(-1, "function in FROM is not supported")
 	}
 	name := funcName(fc)
+	if name == "unnest" && len(fc.Funcname) <= 2 {
+		return t.unnestFunction(rf, fc)
+	}
 	if name != "generate_series" || len(fc.Funcname) > 2 {
 		return nil, t.unsupported(fc.Location, "set-returning function %s in FROM is not supported", name)
 	}

@@ -103,6 +103,9 @@ func (t *translator) call(name string, args []*pg_query.Node) (sqlparser.Expr, e
 // funcCall converts a function call, aggregate or window function.
 func (t *translator) funcCall(fc *pg_query.FuncCall) (sqlparser.Expr, error) {
 	name := funcName(fc)
+	if e, ok, err := t.arrayFuncCall(fc); ok {
+		return e, err
+	}
 	if len(fc.Funcname) > 1 {
 		schema := fc.Funcname[len(fc.Funcname)-2].GetString_().GetSval()
 		if len(fc.Funcname) > 2 {
@@ -302,7 +305,7 @@ func (t *translator) mapFunction(fc *pg_query.FuncCall, name string, args []sqlp
 		"jsonb_each", "json_array_elements", "jsonb_array_elements", "pg_get_keywords":
 		return nil, t.unsupported(fc.Location, "set-returning function %s is not supported", name)
 	}
-	if pqsqlCall(name) {
+	if pqsqlCall(name) || arrayFunction(name) {
 		return call(pqsqlPrefix+name, args...)
 	}
 	return call(name, args...)

@@ -36,9 +36,6 @@ func (t *translator) typeName(tn *pg_query.TypeName) (string, []sqlparser.Expr, 
 	if err != nil {
 		return "", nil, err
 	}
-	if len(tn.ArrayBounds) > 0 {
-		return "", nil, t.unsupported(tn.Location, "array types are not supported")
-	}
 	if tn.Setof || tn.PctType {
 		return "", nil, t.unsupported(tn.Location, "unsupported type reference")
 	}
@@ -74,6 +71,10 @@ func (t *translator) typeName(tn *pg_query.TypeName) (string, []sqlparser.Expr, 
 	}
 	if name == "" {
 		return "", nil, t.errorAt(sqlengine.CodeUndefinedObject, tn.Location, "type %q does not exist", written)
+	}
+	if len(tn.ArrayBounds) > 0 {
+		name, err = t.arrayTypeName(tn, name)
+		return name, nil, err
 	}
 	var typmods []sqlparser.Expr
 	switch name {
