@@ -56,6 +56,8 @@ func checkDeleteTargets(d *plan.DeleteFrom) error {
 				}
 			case *auditTable:
 				err = errRawDelete(t.Name())
+			case *erasuresTable:
+				err = errRawDelete(t.Name())
 			}
 			return err == nil
 		})

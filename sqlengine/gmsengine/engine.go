@@ -52,6 +52,10 @@ type Options struct {
 	Roles map[string]string
 	// Logger receives the engine's log lines.
 	Logger zerolog.Logger
+	// AuditSecret keys the hashes VACUUM's erasure audit keeps of erased
+	// keys (compact.Options.AuditSecret). Without it, VACUUM of a table
+	// with tombstones fails.
+	AuditSecret []byte
 }
 
 // Engine is the GMS implementation of sqlengine.Engine.
@@ -79,7 +83,8 @@ func New(ctx context.Context, catalog *tables.Catalog, opts Options) (*Engine, e
 	}
 	db := &database{name: gmsDatabase, catalog: catalog, adapters: map[adapterKey]*table{}, log: opts.Logger}
 	pro := &provider{db: db, functions: newFunctionRegistry()}
-	a := analyzer.NewBuilder(pro).Build()
+	// pushPruning (index.go) prunes row groups after GMS has planned joins.
+	a := analyzer.NewBuilder(pro).AddPostAnalyzeRule(pruneRuleID, pushPruning).Build()
 	gms := sqle.New(a, &sqle.Config{})
 	e := &Engine{opts: opts, catalog: catalog, db: db, gms: gms, log: opts.Logger, started: time.Now().UTC()}
 	installCatalogs(e, pro, a)
@@ -259,6 +264,11 @@ func (d *database) GetTableInsensitive(ctx *sql.Context, tblName string) (sql.Ta
 			return nil, false, nil
 		}
 		return &auditTable{catalog: d.catalog, db: d.name}, true, nil
+	case lower == erasuresTableName:
+		if !isAdmin(ctx) {
+			return nil, false, nil
+		}
+		return &erasuresTable{catalog: d.catalog, db: d.name}, true, nil
 	case strings.HasPrefix(lower, rawPrefix):
 		if !isAdmin(ctx) {
 			return nil, false, nil
@@ -288,7 +298,7 @@ func (d *database) GetTableInsensitive(ctx *sql.Context, tblName string) (sql.Ta
 func (d *database) GetTableNames(*sql.Context) ([]string, error) {
 	var names []string
 	for _, t := range d.catalog.Tables() {
-		if strings.EqualFold(t.Name(), auditTableName) {
+		if strings.EqualFold(t.Name(), auditTableName) || strings.EqualFold(t.Name(), erasuresTableName) {
 			continue
 		}
 		if d.adapter(t, false) != nil {

@@ -7,8 +7,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
 
 	"github.com/pqsql/pqsql/tables"
 )
@@ -244,20 +246,35 @@ type predicate struct {
 	op   string // "=", "<", "<=", ">", ">=", "in"
 }
 
-// columnOf returns the table column index a GetField refers to.
-func (t *table) columnOf(e sql.Expression) int {
+// scanTarget is one occurrence of a table in a plan: the table and the name
+// and id its column references carry (its alias, if any).
+type scanTarget struct {
+	t    *table
+	name string
+	id   sql.TableId
+}
+
+// columnOf returns the table column index e refers to, -1 when e is not a
+// column of this occurrence of the table. A filter placed above a table can
+// also reference an outer query's columns (correlated subqueries), which may
+// share a column name: those are not constants and must not prune.
+func (st scanTarget) columnOf(e sql.Expression) int {
 	gf, ok := e.(*expression.GetField)
 	if !ok {
 		return -1
 	}
-	if gf.Table() != "" && !strings.EqualFold(gf.Table(), t.name) {
-		// Aliased tables still name their own columns; match by name only.
+	if gf.TableId() != 0 && st.id != 0 {
+		if gf.TableId() != st.id {
+			return -1
+		}
+	} else if !strings.EqualFold(gf.Table(), st.name) {
+		return -1
 	}
-	return t.schema.IndexOfColName(gf.Name())
+	return st.t.schema.IndexOfColName(gf.Name())
 }
 
 // predicateOf recognises col <op> constant comparisons.
-func (t *table) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool) {
+func (st scanTarget) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool) {
 	flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 	var op string
 	switch e.(type) {
@@ -272,7 +289,7 @@ func (t *table) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool
 	case *expression.GreaterThanOrEqual:
 		op = ">="
 	case *expression.InTuple, *expression.HashInTuple:
-		return t.inPredicate(ctx, e)
+		return st.inPredicate(ctx, e)
 	default:
 		return predicate{}, false
 	}
@@ -280,14 +297,14 @@ func (t *table) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool
 	if len(ch) != 2 {
 		return predicate{}, false
 	}
-	col, other := t.columnOf(ch[0]), ch[1]
+	col, other := st.columnOf(ch[0]), ch[1]
 	if col < 0 {
-		col, other, op = t.columnOf(ch[1]), ch[0], flip[op]
+		col, other, op = st.columnOf(ch[1]), ch[0], flip[op]
 	}
 	if col < 0 {
 		return predicate{}, false
 	}
-	kind := kindOf(t.t.Columns()[col].Type)
+	kind := kindOf(st.t.t.Columns()[col].Type)
 	v, ok := constValue(ctx, other)
 	if !ok {
 		return predicate{}, false
@@ -299,16 +316,16 @@ func (t *table) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool
 	return predicate{col: col, keys: []any{key}, op: op}, true
 }
 
-func (t *table) inPredicate(ctx *sql.Context, e sql.Expression) (predicate, bool) {
+func (st scanTarget) inPredicate(ctx *sql.Context, e sql.Expression) (predicate, bool) {
 	ch := e.Children()
 	if len(ch) != 2 {
 		return predicate{}, false
 	}
-	col := t.columnOf(ch[0])
+	col := st.columnOf(ch[0])
 	if col < 0 {
 		return predicate{}, false
 	}
-	kind := kindOf(t.t.Columns()[col].Type)
+	kind := kindOf(st.t.t.Columns()[col].Type)
 	tuple, ok := ch[1].(expression.Tuple)
 	if !ok {
 		return predicate{}, false
@@ -360,21 +377,22 @@ func (f *scanFilter) addPredicate(p predicate) {
 	}
 }
 
-// LookupForExpressions turns the AND-ed filter predicates on one column (the
-// key column when it has any) into a row-group-pruning lookup.
-func (t *table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
+// filterFor turns the AND-ed predicates exprs into a row-group-pruning
+// filter on one column: the key column when it has any predicate, else the
+// first column that has one. It returns nil when no predicate is usable.
+func (st scanTarget) filterFor(ctx *sql.Context, exprs []sql.Expression) *scanFilter {
 	byCol := map[int][]predicate{}
 	for _, e := range exprs {
-		if p, ok := t.predicateOf(ctx, e); ok {
+		if p, ok := st.predicateOf(ctx, e); ok {
 			byCol[p.col] = append(byCol[p.col], p)
 		}
 	}
 	if len(byCol) == 0 {
-		return sql.IndexLookup{}, nil, nil, false, nil
+		return nil
 	}
 	col := -1
-	if _, ok := byCol[t.t.KeyColumn()]; ok {
-		col = t.t.KeyColumn()
+	if _, ok := byCol[st.t.t.KeyColumn()]; ok {
+		col = st.t.t.KeyColumn()
 	} else {
 		for c := range byCol {
 			if col < 0 || c < col {
@@ -382,96 +400,106 @@ func (t *table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) 
 			}
 		}
 	}
-	f := &scanFilter{col: col, kind: kindOf(t.t.Columns()[col].Type)}
+	f := &scanFilter{col: col, kind: kindOf(st.t.t.Columns()[col].Type)}
 	for _, p := range byCol[col] {
 		f.addPredicate(p)
 	}
-	idx := &pruneIndex{t: t, filter: f}
-	return sql.IndexLookup{Index: idx, Ranges: sql.MySQLRangeCollection{}}, nil, expression.JoinAnd(exprs...), true, nil
+	return f
 }
 
-// SkipIndexCosting keeps GMS from costing indexes the table does not have.
-func (t *table) SkipIndexCosting() bool { return true }
+// Row-group pruning is applied by an analyzer rule that runs after GMS has
+// planned joins, not through GMS's index interfaces (IndexAddressableTable,
+// IndexSearchable). GMS costs every IndexSearchable lookup as one row, so
+// any join with a filtered side of a pqsql table became a nested-loop join
+// that rescans, and decodes, the inner side once per outer row: quadratic in
+// the table size (minutes for a 100,000-row self-join). Without indexes, GMS
+// costs tables by their exact row counts (RowCount) and chooses hash joins,
+// which read each side once; the rule then prunes each side's row groups by
+// the constant predicates GMS pushed right above it. The filter stays in the
+// plan: pruning is imprecise and GMS re-checks every row.
 
-// GetIndexes returns no real indexes: pruning goes through LookupForExpressions.
-func (t *table) GetIndexes(*sql.Context) ([]sql.Index, error) { return nil, nil }
+// pruneRuleID identifies pushPruning among the analyzer rules; GMS's own
+// rule ids are small, so this one cannot collide with them.
+const pruneRuleID analyzer.RuleId = 1 << 20
 
-// PreciseMatch is false: GMS must re-check every row.
-func (t *table) PreciseMatch() bool { return false }
+// pushPruning attaches a scanFilter to every pqsql table directly under a
+// Filter, in the whole plan including subqueries. It is idempotent: a table
+// that already has a filter is left alone.
+func pushPruning(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	return prunePlan(ctx, n)
+}
 
-// IndexedAccess returns the table restricted by a pruning lookup.
-func (t *table) IndexedAccess(_ *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
+func prunePlan(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+	n, sameNodes, err := transform.NodeWithOpaque(ctx, n, func(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		f, ok := n.(*plan.Filter)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		child, same := pruneSource(ctx, f.Child, expression.SplitConjunction(ctx, f.Expression))
+		if same {
+			return n, transform.SameTree, nil
+		}
+		nf, err := f.WithChildren(ctx, child)
+		return nf, transform.NewTree, err
+	})
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	// Subquery expressions hold plans of their own, which node transforms
+	// do not enter.
+	n, sameExprs, err := transform.NodeExprsWithOpaque(ctx, n, func(ctx *sql.Context, e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		sq, ok := e.(*plan.Subquery)
+		if !ok {
+			return e, transform.SameTree, nil
+		}
+		q, same, err := prunePlan(ctx, sq.Query)
+		if err != nil || same {
+			return e, transform.SameTree, err
+		}
+		return sq.WithQuery(q), transform.NewTree, nil
+	})
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return n, sameNodes && sameExprs, nil
+}
+
+// pruneSource returns src, a table or an aliased table, reading only the row
+// groups the predicates exprs may match; same reports that src is unchanged.
+func pruneSource(ctx *sql.Context, src sql.Node, exprs []sql.Expression) (sql.Node, bool) {
+	alias, _ := src.(*plan.TableAlias)
+	node := src
+	if alias != nil {
+		node = alias.Child
+	}
+	rt, ok := node.(*plan.ResolvedTable)
+	if !ok {
+		return src, true
+	}
+	t, ok := rt.Table.(*table)
+	if !ok || t.filter != nil {
+		return src, true
+	}
+	target := scanTarget{t: t, name: rt.Name(), id: rt.Id()}
+	if alias != nil {
+		target.name, target.id = alias.Name(), alias.Id()
+	}
+	f := target.filterFor(ctx, exprs)
+	if f == nil {
+		return src, true
+	}
 	nt := *t
-	if pi, ok := lookup.Index.(*pruneIndex); ok {
-		nt.filter = pi.filter
+	nt.filter = f
+	nrt, err := rt.WithTable(ctx, &nt)
+	if err != nil {
+		return src, true // pruning is an optimisation: scan everything
 	}
-	return &nt
-}
-
-// LookupPartitions returns the row groups a lookup may match.
-func (t *table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
-	nt := t
-	if pi, ok := lookup.Index.(*pruneIndex); ok && t.filter == nil {
-		c := *t
-		c.filter = pi.filter
-		nt = &c
+	if alias == nil {
+		return nrt, false
 	}
-	return nt.Partitions(ctx)
+	na, err := alias.WithChildren(ctx, nrt)
+	if err != nil {
+		return src, true
+	}
+	return na, false
 }
-
-// pruneIndex is the sql.Index carried by a pruning lookup.
-type pruneIndex struct {
-	t      *table
-	filter *scanFilter
-}
-
-var _ sql.Index = (*pruneIndex)(nil)
-
-func (i *pruneIndex) colName() string { return i.t.schema[i.filter.col].Name }
-
-// ID names the index after its column.
-func (i *pruneIndex) ID() string { return "pqsql_minmax_" + i.colName() }
-
-// Database returns the database name.
-func (i *pruneIndex) Database() string { return i.t.db }
-
-// Table returns the table name.
-func (i *pruneIndex) Table() string { return i.t.name }
-
-// Expressions names the indexed column.
-func (i *pruneIndex) Expressions() []string { return []string{i.t.name + "." + i.colName()} }
-
-// IsUnique is false.
-func (i *pruneIndex) IsUnique() bool { return false }
-
-// IsSpatial is false.
-func (i *pruneIndex) IsSpatial() bool { return false }
-
-// IsFullText is false.
-func (i *pruneIndex) IsFullText() bool { return false }
-
-// IsVector is false.
-func (i *pruneIndex) IsVector() bool { return false }
-
-// Comment is empty.
-func (i *pruneIndex) Comment() string { return "" }
-
-// IndexType describes the index.
-func (i *pruneIndex) IndexType() string { return "MINMAX" }
-
-// IsGenerated is false.
-func (i *pruneIndex) IsGenerated() bool { return false }
-
-// ColumnExpressionTypes describes the indexed column.
-func (i *pruneIndex) ColumnExpressionTypes(*sql.Context) []sql.ColumnExpressionType {
-	return []sql.ColumnExpressionType{{Expression: i.Expressions()[0], Type: i.t.schema[i.filter.col].Type}}
-}
-
-// CanSupport accepts any ranges: the lookup carries its own filter.
-func (i *pruneIndex) CanSupport(*sql.Context, ...sql.Range) bool { return true }
-
-// CanSupportOrderBy is false: row groups are not sorted.
-func (i *pruneIndex) CanSupportOrderBy(sql.Expression) bool { return false }
-
-// PrefixLengths is nil.
-func (i *pruneIndex) PrefixLengths() []uint16 { return nil }

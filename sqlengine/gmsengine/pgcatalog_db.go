@@ -142,6 +142,7 @@ var catalogTextOIDs = [...]uint32{
 	2277 /* anyarray */, 1002 /* "char"[] */, 1005 /* int2[] */, 1007 /* int4[] */, 1016, /* int8[] */
 	1009 /* text[] */, 1015 /* varchar[] */, 1003 /* name[] */, 1028 /* oid[] */, 1034, /* aclitem[] */
 	1000 /* bool[] */, 1021 /* float4[] */, 1022, /* float8[] */
+	2205 /* regclass */, 4089, /* regnamespace */
 }
 
 // catalogMarkerBase is the VARCHAR length of the first marker type; GMS's
@@ -209,7 +210,7 @@ func catalogPGType(t sql.Type) (pgType, bool) {
 		p.Size = 64
 	case 18:
 		p.Size = 1
-	case 24, 28, 2206:
+	case 24, 28, 2205, 2206, 4089:
 		p.Size = 4
 	}
 	return p, true
@@ -253,7 +254,7 @@ func (d *database) visibleRelations(ctx *sql.Context) []pgcatalog.Relation {
 		for _, name := range names[:n] {
 			names = append(names, rawPrefix+name)
 		}
-		names = append(names, auditTableName)
+		names = append(names, auditTableName, erasuresTableName)
 	}
 	oids := pgcatalog.AssignOIDs(names)
 	rels := make([]pgcatalog.Relation, 0, len(names))

@@ -27,8 +27,22 @@ func pgCatalogFuncs() []*funcSpec {
 	size := func(name string) *funcSpec {
 		return &funcSpec{name: name, minArgs: 1, maxArgs: 2, typ: fixedType(types.Int64), nonDeterministic: true, eval: evalRelationSize}
 	}
-	return []*funcSpec{
+	fs := []*funcSpec{
 		jsonBuildObjectSpec,
+		{name: "pqsql_reg_out", minArgs: 2, maxArgs: 2, nonDeterministic: true,
+			typ: func(ctx *sql.Context, args []sql.Expression) sql.Type {
+				if v, err := args[1].Eval(ctx, nil); err == nil {
+					if oid := castOIDs[textOf(v, time.UTC)]; isRegOID(oid) {
+						return markedTextType(oid)
+					}
+				}
+				return textType
+			},
+			eval: func(ctx *sql.Context, _ *pgFunc, v []any) (any, error) {
+				return regOut(ctx, v[0], castOIDs[textOf(v[1], time.UTC)])
+			}},
+		// pg_default and pg_global have no location of their own.
+		constFunc("pqsql_pg_tablespace_location", textType, ""),
 		size("pqsql_pg_table_size"), size("pqsql_pg_total_relation_size"), size("pqsql_pg_relation_size"),
 		{name: "pqsql_pg_table_is_visible", minArgs: 1, maxArgs: 1, typ: boolResult, nonDeterministic: true,
 			eval: func(ctx *sql.Context, _ *pgFunc, v []any) (any, error) {
@@ -127,6 +141,13 @@ func pgCatalogFuncs() []*funcSpec {
 				return pgcatalog.SizePretty(n), nil
 			}},
 	}
+	// Every operator, operator class, collation ... is a built-in one of
+	// pg_catalog, which is always on the search path.
+	for _, n := range []string{"operator", "opclass", "opfamily", "conversion", "collation", "ts_config",
+		"ts_dict", "ts_parser", "ts_template", "statistics_obj"} {
+		fs = append(fs, constFunc("pqsql_pg_"+n+"_is_visible", types.Boolean, int8(1)))
+	}
+	return fs
 }
 
 // boolValue is GMS's representation of a boolean.

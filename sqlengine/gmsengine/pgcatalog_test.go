@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pqsql/pqsql/sqlengine"
+	"github.com/pqsql/pqsql/sqlengine/pgcatalog"
 )
 
 // openSessionAs opens a session for user on database db.
@@ -229,7 +230,7 @@ func TestCatalogVisibility(t *testing.T) {
 		want [][]any
 	}{
 		{"alice", [][]any{{"countries"}, {"events"}}},
-		{"root", [][]any{{"__raw__countries"}, {"__raw__events"}, {"countries"}, {"events"}, {"pqsql_tombstones"}}},
+		{"root", [][]any{{"__raw__countries"}, {"__raw__events"}, {"countries"}, {"events"}, {"pqsql_erasures"}, {"pqsql_tombstones"}}},
 	} {
 		s := openSessionAs(t, e, c.user)
 		for _, q := range []string{
@@ -379,5 +380,45 @@ func TestCatalogRelationSizes(t *testing.T) {
 	}
 	if res.rows[0][1] != res.rows[0][0] || res.rows[0][2] != int64(0) || res.rows[0][3] != nil {
 		t.Errorf("sizes = %#v", res.rows[0])
+	}
+}
+
+func TestCatalogRegCasts(t *testing.T) {
+	e := testEngine(t)
+	s := openSession(t, e, nil)
+	oid := tableOID(t, s, "events")
+	res := mustQuery(t, s, `SELECT 'events'::regclass, 'int4'::regtype, 'public'::regnamespace, 'pg_class'::regclass::oid,
+  c.oid::regclass::text, 'integer'::regtype::oid FROM pg_class c WHERE c.oid = 'events'::regclass`)
+	wantRows(t, "reg casts", res, [][]any{{"events", "integer", "public", uint32(1259), "events", uint32(23)}})
+	for i, want := range []uint32{2205, 2206, 4089, sqlengine.OIDOID, sqlengine.TextOID, sqlengine.OIDOID} {
+		if res.cols[i].TypeOID != want {
+			t.Errorf("column %d: type %d, want %d", i, res.cols[i].TypeOID, want)
+		}
+	}
+	wantRows(t, "regclass of an OID", mustQuery(t, s, fmt.Sprintf("SELECT %d::regclass::text", oid)), [][]any{{"events"}})
+	_, err := query(context.Background(), s, "SELECT 'nosuch'::regclass")
+	wantCode(t, err, sqlengine.CodeUndefinedTable)
+}
+
+func TestCatalogEveryRelation(t *testing.T) {
+	e := testEngine(t)
+	s := openSessionAs(t, e, "root")
+	for _, ct := range pgcatalog.Tables() {
+		q := fmt.Sprintf("SELECT * FROM %s.%s", ct.Schema, ct.Name)
+		res, err := query(context.Background(), s, q)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		if len(res.cols) != len(ct.Columns) {
+			t.Errorf("%s: %d columns, want %d", q, len(res.cols), len(ct.Columns))
+			continue
+		}
+		for i, c := range res.cols {
+			want := ct.ResultColumn(i)
+			if c.Name != want.Name || c.TypeOID != want.TypeOID || c.TableOID != want.TableOID || c.AttrNum != want.AttrNum {
+				t.Errorf("%s column %d = %+v, want %+v", q, i, c, want)
+			}
+		}
 	}
 }

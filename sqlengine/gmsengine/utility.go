@@ -23,6 +23,7 @@ const (
 	stmtDeallocate
 	stmtCopy   // COPY, see copy.go
 	stmtCursor // DECLARE, FETCH, MOVE, CLOSE; see cursor.go
+	stmtVacuum // VACUUM, ANALYZE; see vacuum.go
 )
 
 func kindOfStatement(p pgtranslate.Statement) stmtKind {
@@ -44,6 +45,8 @@ func kindOfStatement(p pgtranslate.Statement) stmtKind {
 		return stmtCopy
 	case *pg_query.Node_DeclareCursorStmt, *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt:
 		return stmtCursor
+	case *pg_query.Node_VacuumStmt:
+		return stmtVacuum
 	}
 	return stmtGMS
 }
@@ -96,6 +99,8 @@ func (st *statement) execUtility(ctx context.Context) (*staticRows, error) {
 			return &staticRows{tag: "DEALLOCATE ALL"}, nil
 		}
 		return &staticRows{tag: "DEALLOCATE"}, nil
+	case stmtVacuum:
+		return st.execVacuum(ctx, n.GetVacuumStmt())
 	}
 	return &staticRows{}, nil
 }

@@ -29,12 +29,15 @@ import (
 // scalar functions of its one element (pqsql_array_single,
 // pqsql_pg_expandarray), which fail for an array of more than one element.
 
-// arrayFunction reports whether name is one of the array functions (or
-// json_build_object, which catalog queries call) that become pqsql_<name>
-// calls.
+// arrayFunction reports whether name is one of the array functions, or of
+// the other functions catalog queries call (json_build_object,
+// pg_tablespace_location, pg_*_is_visible), that become pqsql_<name> calls.
 func arrayFunction(name string) bool {
 	switch name {
-	case "array_to_string", "array_upper", "array_lower", "array_length", "cardinality", "json_build_object":
+	case "array_to_string", "array_upper", "array_lower", "array_length", "cardinality", "json_build_object",
+		"pg_tablespace_location", "pg_operator_is_visible", "pg_opclass_is_visible", "pg_opfamily_is_visible",
+		"pg_conversion_is_visible", "pg_collation_is_visible", "pg_ts_config_is_visible", "pg_ts_dict_is_visible",
+		"pg_ts_parser_is_visible", "pg_ts_template_is_visible", "pg_statistics_obj_is_visible":
 		return true
 	}
 	return false
@@ -253,4 +256,20 @@ func (t *translator) unnestFunction(rf *pg_query.RangeFunction, fc *pg_query.Fun
 		},
 		As: sqlparser.NewTableIdent(alias),
 	}, nil
+}
+
+// regOutput renders a result column that is a cast to regclass, regtype or
+// regnamespace by name, as PostgreSQL outputs those types:
+// pqsql_reg_out(e, 'regclass'). Elsewhere the casts' values are OIDs, which
+// compare with oid columns.
+func regOutput(n *pg_query.Node, e sqlparser.Expr) sqlparser.Expr {
+	tc := n.GetTypeCast()
+	if tc == nil || tc.TypeName == nil || len(tc.TypeName.ArrayBounds) > 0 || len(tc.TypeName.Names) == 0 {
+		return e
+	}
+	switch name := tc.TypeName.Names[len(tc.TypeName.Names)-1].GetString_().GetSval(); name {
+	case "regclass", "regtype", "regnamespace":
+		return funcExpr(pqsqlPrefix+"reg_out", e, sqlparser.NewStrVal([]byte(name)))
+	}
+	return e
 }

@@ -61,6 +61,13 @@ func PqsqlFunctions() []string {
 		"pqsql_has_<object>_privilege(...): every has_*_privilege, same arguments",
 		"pqsql_pg_has_role(...)",
 		"pqsql_pg_sleep(seconds float8): sleeps, ending early with an error when the statement is cancelled",
+		"pqsql_unnest(array): a TABLE function (sql.TableFunction) of one column, the elements of an array in text form (see arrays.go)",
+		"pqsql_array(elements...): ARRAY[...] as text '{a,b}'; pqsql_array_quote(x): x as an array element; pqsql_array_wrap(list): '{' || coalesce(list, '') || '}'",
+		"pqsql_array_any(x, array): x = ANY (array); pqsql_array_subscript(array, i): array[i]; pqsql_record_field(record text, 'x'|'n')",
+		"pqsql_array_to_string(array, sep[, null]), pqsql_array_upper(array, dim), pqsql_array_lower(array, dim), pqsql_array_length(array, dim), pqsql_cardinality(array)",
+		"pqsql_array_single(array): unnest of an array of at most one element; pqsql_pg_expandarray(array): information_schema._pg_expandarray of such an array, as text '(x,1)'",
+		"pqsql_json_build_object(key, value, ...), pqsql_pg_tablespace_location(oid), pqsql_pg_<object>_is_visible(oid)",
+		"pqsql_reg_out(oid, typename text): a regclass, regtype or regnamespace result column rendered by name",
 	}
 }
 

@@ -105,6 +105,9 @@ func TestPqsqlFunctionsCoverEmittedNames(t *testing.T) {
 		"pqsql_cast", "pqsql_div", "pqsql_extract", "pqsql_current_user", "pqsql_session_user",
 		"pqsql_current_database", "pqsql_current_schema", "pqsql_current_time", "pqsql_btrim",
 		"pqsql_version", "pqsql_format_type", "pqsql_pg_get_expr", "pqsql_timezone",
+		"pqsql_unnest", "pqsql_array", "pqsql_array_quote", "pqsql_array_wrap", "pqsql_array_any",
+		"pqsql_array_subscript", "pqsql_record_field", "pqsql_array_to_string", "pqsql_array_upper",
+		"pqsql_array_single", "pqsql_pg_expandarray", "pqsql_json_build_object",
 	} {
 		if !listed[name] {
 			t.Errorf("PqsqlFunctions does not list %s", name)

@@ -166,6 +166,7 @@ func (t *translator) selectExpr(n *pg_query.Node) (sqlparser.SelectExpr, error) 
 	if err != nil {
 		return nil, err
 	}
+	e = regOutput(rt.Val, e)
 	ae := &sqlparser.AliasedExpr{Expr: e}
 	switch {
 	case rt.Name != "":

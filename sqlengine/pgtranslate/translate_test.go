@@ -120,7 +120,7 @@ func TestTranslate(t *testing.T) {
 		{`SELECT a::numeric(10, 2), a::decimal, a::varchar(5), a::character varying, a::char(3), a::text, a::boolean`,
 			"select pqsql_cast(a, 'numeric', 10, 2), pqsql_cast(a, 'numeric'), pqsql_cast(a, 'varchar', 5), pqsql_cast(a, 'varchar'), pqsql_cast(a, 'bpchar', 3), pqsql_cast(a, 'text'), pqsql_cast(a, 'bool')"},
 		{`SELECT DATE '2020-01-01', TIMESTAMP WITH TIME ZONE '2020-01-01 00:00', INTERVAL '1 day', 'pg_class'::regclass, 'x'::pg_catalog.name`,
-			"select pqsql_cast('2020-01-01', 'date'), pqsql_cast('2020-01-01 00:00', 'timestamptz'), pqsql_cast('1 day', 'interval'), pqsql_cast('pg_class', 'regclass'), pqsql_cast('x', 'name')"},
+			"select pqsql_cast('2020-01-01', 'date'), pqsql_cast('2020-01-01 00:00', 'timestamptz'), pqsql_cast('1 day', 'interval'), pqsql_reg_out(pqsql_cast('pg_class', 'regclass'), 'regclass'), pqsql_cast('x', 'name')"},
 		// Functions.
 		{`SELECT lower(a), length(a), char_length(a), substr(a, 2), substring(a from 2 for 3), position('x' in a), strpos(a, 'x')`,
 			"select lower(a), char_length(a), char_length(a), substring(a, 2), substring(a, 2, 3), locate('x', a), locate('x', a)"},
