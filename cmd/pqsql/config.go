@@ -39,6 +39,16 @@ const (
 // refuses to listen on a non-loopback address while any user still has one.
 var samplePasswords = []string{"admin-dev-pw", "steward-dev-pw", "analyst-dev-pw"}
 
+// sampleAuditSecret is the audit_secret shipped in testdata/pqsql.yaml, hex.
+// pqsql refuses to listen on a non-loopback address while it is configured.
+const sampleAuditSecret = "707173716c2d6465762d61756469742d7365637265742d6e6f742d666f722d757365"
+
+// MinAuditSecretBytes is the shortest audit secret pqsql accepts.
+const MinAuditSecretBytes = 16
+
+// AuditSecretEnv is the environment variable that overrides audit_secret.
+const AuditSecretEnv = "PQSQL_AUDIT_SECRET"
+
 // Config is a validated pqsql configuration file.
 type Config struct {
 	// Path is the file the configuration was read from, for messages.
@@ -55,6 +65,10 @@ type Config struct {
 	Users []User
 	// Tables maps a table name to its settings.
 	Tables map[string]TableConfig
+	// AuditSecret keys the HMAC-SHA256 that VACUUM's erasure audit keeps of
+	// each erased key instead of the key; nil when not configured, which
+	// makes VACUUM of a table with deleted rows fail.
+	AuditSecret []byte
 }
 
 // User is one account of the configuration file.
@@ -98,6 +112,7 @@ type fileConfig struct {
 	PasswordMethod *string                    `yaml:"password_method"`
 	Users          []fileUser                 `yaml:"users"`
 	Tables         map[string]fileTableConfig `yaml:"tables"`
+	AuditSecret    *string                    `yaml:"audit_secret"`
 }
 
 type fileUser struct {
@@ -146,7 +161,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &ConfigError{Path: path, Line: root.Line, Msg: "config must be a mapping of keys (database, max_connections, password_method, users, tables)"}
+		return nil, &ConfigError{Path: path, Line: root.Line, Msg: "config must be a mapping of keys (database, max_connections, password_method, users, tables, audit_secret)"}
 	}
 
 	cfg := &Config{
@@ -237,7 +252,63 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		}
 		cfg.Tables[name] = TableConfig{Key: *t.Key}
 	}
+	if raw.AuditSecret != nil {
+		secret, err := ParseAuditSecret(*raw.AuditSecret)
+		if err != nil {
+			return nil, &ConfigError{Path: path, Line: valueLine(root, "audit_secret"), Msg: "audit_secret: " + err.Error()}
+		}
+		cfg.AuditSecret = secret
+	}
 	return cfg, nil
+}
+
+// ParseAuditSecret decodes an audit secret written as hex or, when it is not
+// hex, as base64 (standard or URL-safe alphabet, padded or not). It must
+// decode to at least MinAuditSecretBytes bytes; `openssl rand -hex 32`
+// prints a good one.
+func ParseAuditSecret(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("the secret is empty; generate one with: openssl rand -hex 32")
+	}
+	secret, err := hex.DecodeString(s)
+	if err != nil {
+		secret = nil
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(s); err == nil {
+				secret = b
+				break
+			}
+		}
+		if secret == nil {
+			return nil, errors.New("the secret is neither hex nor base64; generate one with: openssl rand -hex 32")
+		}
+	}
+	if len(secret) < MinAuditSecretBytes {
+		return nil, fmt.Errorf("the secret is %d bytes long, it must be at least %d; generate one with: openssl rand -hex 32", len(secret), MinAuditSecretBytes)
+	}
+	return secret, nil
+}
+
+// SetAuditSecretFromEnv replaces the configured audit secret with value,
+// the content of the environment variable AuditSecretEnv, when it is set.
+func (c *Config) SetAuditSecretFromEnv(value string) error {
+	if value == "" {
+		return nil
+	}
+	secret, err := ParseAuditSecret(value)
+	if err != nil {
+		return fmt.Errorf("%s: %w", AuditSecretEnv, err)
+	}
+	c.AuditSecret = secret
+	return nil
+}
+
+// HasSampleAuditSecret reports whether the audit secret is the sample one
+// shipped in testdata/pqsql.yaml.
+func (c *Config) HasSampleAuditSecret() bool {
+	sample, err := hex.DecodeString(sampleAuditSecret)
+	return err == nil && hmac.Equal(c.AuditSecret, sample)
 }
 
 // Roles returns each user's role, by user name.
@@ -281,15 +352,23 @@ func (c *Config) SamplePasswordUsers() []string {
 }
 
 // CheckListen refuses a non-loopback listen address while any user still has
-// a sample password.
+// a sample password, or while the audit secret is the sample one.
 func (c *Config) CheckListen(addr string) error {
 	if isLoopback(addr) {
 		return nil
 	}
+	var problems []string
 	if users := c.SamplePasswordUsers(); len(users) > 0 {
-		return fmt.Errorf("refusing to listen on non-loopback address %s while users have a sample password from testdata/pqsql.yaml: %s; "+
-			"set new passwords in %s (pqsql passwd prints a verifier) or listen on 127.0.0.1",
-			addr, strings.Join(users, ", "), c.Path)
+		problems = append(problems, fmt.Sprintf("users have a sample password from testdata/pqsql.yaml: %s; "+
+			"set new passwords in %s (pqsql passwd prints a verifier)", strings.Join(users, ", "), c.Path))
+	}
+	if c.HasSampleAuditSecret() {
+		problems = append(problems, fmt.Sprintf("audit_secret is the sample secret from testdata/pqsql.yaml; "+
+			"set a new one in %s or %s (openssl rand -hex 32 prints one)", c.Path, AuditSecretEnv))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("refusing to listen on non-loopback address %s while %s; or listen on 127.0.0.1",
+			addr, strings.Join(problems, ", and while "))
 	}
 	return nil
 }

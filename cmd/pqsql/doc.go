@@ -13,6 +13,8 @@
 // NAME, and answers PostgreSQL clients on the listen address (default
 // 127.0.0.1:5433). The environment variables PQSQL_DATA, PQSQL_LISTEN and
 // PQSQL_CONFIG stand in for the flags of the same names; flags win.
+// PQSQL_AUDIT_SECRET, when set, replaces the configuration file's
+// audit_secret, the key of VACUUM's erasure audit.
 //
 // SIGINT or SIGTERM stops accepting connections, lets running statements
 // finish within --shutdown-timeout and exits with status 0.

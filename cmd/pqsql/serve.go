@@ -31,6 +31,10 @@ type serveOptions struct {
 	tlsCert         string
 	tlsKey          string
 	shutdownTimeout time.Duration
+	// auditSecret is the value of PQSQL_AUDIT_SECRET, which overrides the
+	// configuration file's audit_secret. It has no flag: a command line is
+	// visible to every user of the machine.
+	auditSecret string
 }
 
 // Environment variables standing in for flags; a flag given on the command line wins.
@@ -51,6 +55,7 @@ data directory as table NAME and answers PostgreSQL clients.
 The configuration file (default DIR/pqsql.yaml) lists the users; without one
 pqsql refuses to start. PQSQL_DATA, PQSQL_LISTEN and PQSQL_CONFIG stand in for
 --data, --listen and --config; flags win over the environment.
+PQSQL_AUDIT_SECRET, when set, replaces the configuration's audit_secret.
 
 SIGINT or SIGTERM stops accepting connections, lets running statements finish
 within --shutdown-timeout, and exits with status 0.`,
@@ -66,6 +71,7 @@ within --shutdown-timeout, and exits with status 0.`,
 					}
 				}
 			}
+			opts.auditSecret = os.Getenv(AuditSecretEnv)
 			return serve(cmd.Context(), opts, cmd.ErrOrStderr())
 		},
 	}
@@ -158,6 +164,9 @@ func serve(ctx context.Context, opts serveOptions, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.SetAuditSecretFromEnv(opts.auditSecret); err != nil {
+		return err
+	}
 	if err := cfg.CheckListen(opts.listen); err != nil {
 		return err
 	}
@@ -179,7 +188,7 @@ func serve(ctx context.Context, opts serveOptions, logOut io.Writer) error {
 			log.Error().Err(err).Msg("close tables")
 		}
 	}()
-	engine, err := gmsengine.New(sigCtx, catalog, gmsengine.Options{Database: cfg.Database, Roles: cfg.Roles(), Logger: log})
+	engine, err := gmsengine.New(sigCtx, catalog, gmsengine.Options{Database: cfg.Database, Roles: cfg.Roles(), Logger: log, AuditSecret: cfg.AuditSecret})
 	if err != nil {
 		if sigCtx.Err() != nil {
 			log.Info().Msg("interrupted during start-up")

@@ -19,10 +19,18 @@
 // Readers get 42501; rows whose key is NULL cannot be deleted (23502).
 //
 // Sessions of role admin also resolve __raw__<t>, table t with the rows
-// DELETEs hid, and pqsql_tombstones, every active tombstone; both are
-// read-only (0A000) and never listed. For every other session they do not
+// DELETEs hid, pqsql_tombstones, every active tombstone, and pqsql_erasures,
+// the erasure audit of VACUUM; all are read-only (0A000) and never listed. For every other session they do not
 // exist (42P01) by any path, because the check is in the database's table
 // lookup, which every query path goes through with the session's context.
 // SELECT pqsql_rescan() (admin only) picks up new data files and tables
 // (tables.Catalog.Rescan) and returns the number of tables.
+//
+// # VACUUM
+//
+// VACUUM [FULL] [VERBOSE] [t, ...] (admin only, never in a transaction
+// block) runs package compact's physical compaction on the named tables, or
+// on every table, with Options.AuditSecret as the key of the erasure audit;
+// VERBOSE reports each table in INFO notices. ANALYZE is accepted and does
+// nothing. See vacuum.go for the checks and their SQLSTATEs.
 package gmsengine

@@ -148,6 +148,7 @@ func (s *session) Prepare(ctx context.Context, query string, paramTypes []uint32
 			pg:         p,
 			charOffset: utf8.RuneCountInString(query[:min(p.Offset, len(query))]),
 			kind:       kindOfStatement(p),
+			multi:      len(parsed) > 1,
 		}
 		// As in PostgreSQL, the client may declare more parameters than the
 		// statement references.

@@ -28,6 +28,9 @@ type statement struct {
 	charOffset int // characters of the query before the statement
 	kind       stmtKind
 	paramTypes []uint32
+	// multi is set for a statement of a multi-statement query, which
+	// PostgreSQL runs in an implicit transaction block.
+	multi bool
 
 	// GMS statements, filled by plan.
 	parsed sqlparser.Statement

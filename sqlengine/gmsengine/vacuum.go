@@ -11,7 +11,8 @@ package gmsengine
 // pqsql keeps no planner statistics to refresh.
 //
 // As in PostgreSQL, the options are checked first (42601), then VACUUM is
-// refused inside a transaction block (25001), then the relations are
+// refused inside a transaction block, explicit or the implicit one of a
+// multi-statement query (25001), then the relations are
 // resolved (42P01), then the privilege is checked: only administrators may
 // run either command (42501, where PostgreSQL would skip a table its user
 // does not own with a WARNING). The administrators' views (__raw__t,
@@ -60,7 +61,9 @@ func (o vacuumOptions) verb() string { return strings.ToLower(o.cmd()) }
 
 // vacuumTarget is one relation a VACUUM or ANALYZE names.
 type vacuumTarget struct {
-	t *tables.Table
+	// name is the relation's name, t its table unless skip is set.
+	name string
+	t    *tables.Table
 	// skip, when set, is the WARNING the relation is skipped with (a
 	// catalog relation).
 	skip string
@@ -73,7 +76,7 @@ func (st *statement) execVacuum(ctx context.Context, vs *pg_query.VacuumStmt) (*
 	if err != nil {
 		return nil, err
 	}
-	if opts.vacuum && s.inTx {
+	if opts.vacuum && (s.inTx || st.multi) {
 		return nil, sqlengine.Errorf(sqlengine.CodeActiveSQLTransaction, "VACUUM cannot run inside a transaction block")
 	}
 	targets, err := st.vacuumTargets(ctx, vs, opts)
@@ -85,13 +88,7 @@ func (st *statement) execVacuum(ctx context.Context, vs *pg_query.VacuumStmt) (*
 			Message: fmt.Sprintf("permission denied to %s database %q", opts.verb(), s.e.opts.Database),
 			Hint:    "Only administrators may run " + opts.cmd() + "."}
 		if len(vs.GetRels()) > 0 {
-			e.Message = fmt.Sprintf("permission denied to %s %q", opts.verb(), vs.GetRels()[0].GetVacuumRelation().GetRelation().GetRelname())
-			for _, tg := range targets {
-				if tg.t != nil {
-					e.Message = fmt.Sprintf("permission denied to %s %q", opts.verb(), tg.t.Name())
-					break
-				}
-			}
+			e.Message = fmt.Sprintf("permission denied to %s %q", opts.verb(), targets[0].name)
 		}
 		return nil, e
 	}
@@ -197,10 +194,10 @@ func (st *statement) vacuumTargets(ctx context.Context, vs *pg_query.VacuumStmt,
 				continue
 			}
 			if err := t.Err(); err != nil {
-				out = append(out, vacuumTarget{skip: fmt.Sprintf("skipping %q --- table is unavailable: %v", t.Name(), err)})
+				out = append(out, vacuumTarget{name: t.Name(), skip: fmt.Sprintf("skipping %q --- table is unavailable: %v", t.Name(), err)})
 				continue
 			}
-			out = append(out, vacuumTarget{t: t})
+			out = append(out, vacuumTarget{name: t.Name(), t: t})
 		}
 		return out, nil
 	}
@@ -227,7 +224,7 @@ func (st *statement) vacuumTargets(ctx context.Context, vs *pg_query.VacuumStmt,
 			if !st.isCatalogRelation(ctx, schema, name) {
 				return nil, undefined
 			}
-			out = append(out, vacuumTarget{skip: fmt.Sprintf("skipping %q --- cannot %s non-tables or special system tables", name, opts.verb())})
+			out = append(out, vacuumTarget{name: name, skip: fmt.Sprintf("skipping %q --- cannot %s non-tables or special system tables", name, opts.verb())})
 			continue
 		default:
 			return nil, undefined
@@ -248,7 +245,7 @@ func (st *statement) vacuumTargets(ctx context.Context, vs *pg_query.VacuumStmt,
 		t := d.lookup(name)
 		if t == nil || d.adapter(t, false) == nil {
 			if schema == "" && st.isCatalogRelation(ctx, "pg_catalog", name) {
-				out = append(out, vacuumTarget{skip: fmt.Sprintf("skipping %q --- cannot %s non-tables or special system tables", name, opts.verb())})
+				out = append(out, vacuumTarget{name: name, skip: fmt.Sprintf("skipping %q --- cannot %s non-tables or special system tables", name, opts.verb())})
 				continue
 			}
 			return nil, undefined
@@ -265,7 +262,7 @@ func (st *statement) vacuumTargets(ctx context.Context, vs *pg_query.VacuumStmt,
 					Message: fmt.Sprintf("table %q is unavailable: %v", t.Name(), err), Err: err}
 			}
 		}
-		out = append(out, vacuumTarget{t: t})
+		out = append(out, vacuumTarget{name: t.Name(), t: t})
 	}
 	return out, nil
 }
@@ -282,10 +279,11 @@ func (st *statement) isCatalogRelation(ctx context.Context, schema, name string)
 	return ok && err == nil
 }
 
-// hasColumn reports whether t has a column named name.
+// hasColumn reports whether t has a column named name, matched as queries
+// match column names: case-insensitively.
 func hasColumn(t *tables.Table, name string) bool {
 	for _, c := range t.Columns() {
-		if c.Name == name {
+		if strings.EqualFold(c.Name, name) {
 			return true
 		}
 	}

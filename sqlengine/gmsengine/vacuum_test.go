@@ -249,6 +249,16 @@ func TestVacuumErrors(t *testing.T) {
 		}
 		mustQuery(t, s, `ROLLBACK`)
 	}
+	// A multi-statement query runs in an implicit transaction block.
+	for _, q := range []string{`SELECT 1; VACUUM events`, `VACUUM events; SELECT 1`} {
+		_, err := query(t.Context(), root, q)
+		if pe := wantCode(t, err, sqlengine.CodeActiveSQLTransaction); pe.Message != "VACUUM cannot run inside a transaction block" {
+			t.Errorf("%s: message %q", q, pe.Message)
+		}
+	}
+	if res := mustQuery(t, root, `SELECT 1; ANALYZE events`); res.tag != "ANALYZE" {
+		t.Errorf("ANALYZE in a multi-statement query: tag %q", res.tag)
+	}
 	if n := count(t, root, `SELECT count(*) FROM __raw__events`); n != eventRows {
 		t.Errorf("a refused VACUUM removed rows: %d raw rows", n)
 	}
