@@ -1,16 +1,16 @@
 package gmsengine
 
 import (
+	"math"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dolthub/go-mysql-server/sql"
-	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/memo"
 	"github.com/dolthub/go-mysql-server/sql/plan"
-	"github.com/dolthub/go-mysql-server/sql/transform"
 
 	"github.com/pqsql/pqsql/tables"
 )
@@ -246,35 +246,20 @@ type predicate struct {
 	op   string // "=", "<", "<=", ">", ">=", "in"
 }
 
-// scanTarget is one occurrence of a table in a plan: the table and the name
-// and id its column references carry (its alias, if any).
-type scanTarget struct {
-	t    *table
-	name string
-	id   sql.TableId
-}
-
-// columnOf returns the table column index e refers to, -1 when e is not a
-// column of this occurrence of the table. A filter placed above a table can
-// also reference an outer query's columns (correlated subqueries), which may
-// share a column name: those are not constants and must not prune.
-func (st scanTarget) columnOf(e sql.Expression) int {
+// columnOf returns the table column index a GetField refers to.
+func (t *table) columnOf(e sql.Expression) int {
 	gf, ok := e.(*expression.GetField)
 	if !ok {
 		return -1
 	}
-	if gf.TableId() != 0 && st.id != 0 {
-		if gf.TableId() != st.id {
-			return -1
-		}
-	} else if !strings.EqualFold(gf.Table(), st.name) {
-		return -1
+	if gf.Table() != "" && !strings.EqualFold(gf.Table(), t.name) {
+		// Aliased tables still name their own columns; match by name only.
 	}
-	return st.t.schema.IndexOfColName(gf.Name())
+	return t.schema.IndexOfColName(gf.Name())
 }
 
 // predicateOf recognises col <op> constant comparisons.
-func (st scanTarget) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool) {
+func (t *table) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool) {
 	flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 	var op string
 	switch e.(type) {
@@ -289,7 +274,7 @@ func (st scanTarget) predicateOf(ctx *sql.Context, e sql.Expression) (predicate,
 	case *expression.GreaterThanOrEqual:
 		op = ">="
 	case *expression.InTuple, *expression.HashInTuple:
-		return st.inPredicate(ctx, e)
+		return t.inPredicate(ctx, e)
 	default:
 		return predicate{}, false
 	}
@@ -297,14 +282,14 @@ func (st scanTarget) predicateOf(ctx *sql.Context, e sql.Expression) (predicate,
 	if len(ch) != 2 {
 		return predicate{}, false
 	}
-	col, other := st.columnOf(ch[0]), ch[1]
+	col, other := t.columnOf(ch[0]), ch[1]
 	if col < 0 {
-		col, other, op = st.columnOf(ch[1]), ch[0], flip[op]
+		col, other, op = t.columnOf(ch[1]), ch[0], flip[op]
 	}
 	if col < 0 {
 		return predicate{}, false
 	}
-	kind := kindOf(st.t.t.Columns()[col].Type)
+	kind := kindOf(t.t.Columns()[col].Type)
 	v, ok := constValue(ctx, other)
 	if !ok {
 		return predicate{}, false
@@ -316,16 +301,16 @@ func (st scanTarget) predicateOf(ctx *sql.Context, e sql.Expression) (predicate,
 	return predicate{col: col, keys: []any{key}, op: op}, true
 }
 
-func (st scanTarget) inPredicate(ctx *sql.Context, e sql.Expression) (predicate, bool) {
+func (t *table) inPredicate(ctx *sql.Context, e sql.Expression) (predicate, bool) {
 	ch := e.Children()
 	if len(ch) != 2 {
 		return predicate{}, false
 	}
-	col := st.columnOf(ch[0])
+	col := t.columnOf(ch[0])
 	if col < 0 {
 		return predicate{}, false
 	}
-	kind := kindOf(st.t.t.Columns()[col].Type)
+	kind := kindOf(t.t.Columns()[col].Type)
 	tuple, ok := ch[1].(expression.Tuple)
 	if !ok {
 		return predicate{}, false
@@ -377,22 +362,21 @@ func (f *scanFilter) addPredicate(p predicate) {
 	}
 }
 
-// filterFor turns the AND-ed predicates exprs into a row-group-pruning
-// filter on one column: the key column when it has any predicate, else the
-// first column that has one. It returns nil when no predicate is usable.
-func (st scanTarget) filterFor(ctx *sql.Context, exprs []sql.Expression) *scanFilter {
+// LookupForExpressions turns the AND-ed filter predicates on one column (the
+// key column when it has any) into a row-group-pruning lookup.
+func (t *table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
 	byCol := map[int][]predicate{}
 	for _, e := range exprs {
-		if p, ok := st.predicateOf(ctx, e); ok {
+		if p, ok := t.predicateOf(ctx, e); ok {
 			byCol[p.col] = append(byCol[p.col], p)
 		}
 	}
 	if len(byCol) == 0 {
-		return nil
+		return sql.IndexLookup{}, nil, nil, false, nil
 	}
 	col := -1
-	if _, ok := byCol[st.t.t.KeyColumn()]; ok {
-		col = st.t.t.KeyColumn()
+	if _, ok := byCol[t.t.KeyColumn()]; ok {
+		col = t.t.KeyColumn()
 	} else {
 		for c := range byCol {
 			if col < 0 || c < col {
@@ -400,106 +384,176 @@ func (st scanTarget) filterFor(ctx *sql.Context, exprs []sql.Expression) *scanFi
 			}
 		}
 	}
-	f := &scanFilter{col: col, kind: kindOf(st.t.t.Columns()[col].Type)}
+	f := &scanFilter{col: col, kind: kindOf(t.t.Columns()[col].Type)}
 	for _, p := range byCol[col] {
 		f.addPredicate(p)
 	}
-	return f
+	idx := &pruneIndex{t: t, filter: f}
+	return sql.IndexLookup{Index: idx, Ranges: sql.MySQLRangeCollection{}}, nil, expression.JoinAnd(exprs...), true, nil
 }
 
-// Row-group pruning is applied by an analyzer rule that runs after GMS has
-// planned joins, not through GMS's index interfaces (IndexAddressableTable,
-// IndexSearchable). GMS costs every IndexSearchable lookup as one row, so
-// any join with a filtered side of a pqsql table became a nested-loop join
-// that rescans, and decodes, the inner side once per outer row: quadratic in
-// the table size (minutes for a 100,000-row self-join). Without indexes, GMS
-// costs tables by their exact row counts (RowCount) and chooses hash joins,
-// which read each side once; the rule then prunes each side's row groups by
-// the constant predicates GMS pushed right above it. The filter stays in the
-// plan: pruning is imprecise and GMS re-checks every row.
+// SkipIndexCosting keeps GMS from costing indexes the table does not have.
+func (t *table) SkipIndexCosting() bool { return true }
 
-// pruneRuleID identifies pushPruning among the analyzer rules; GMS's own
-// rule ids are small, so this one cannot collide with them.
-const pruneRuleID analyzer.RuleId = 1 << 20
+// GetIndexes returns no real indexes: pruning goes through LookupForExpressions.
+func (t *table) GetIndexes(*sql.Context) ([]sql.Index, error) { return nil, nil }
 
-// pushPruning attaches a scanFilter to every pqsql table directly under a
-// Filter, in the whole plan including subqueries. It is idempotent: a table
-// that already has a filter is left alone.
-func pushPruning(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
-	return prunePlan(ctx, n)
-}
+// PreciseMatch is false: GMS must re-check every row.
+func (t *table) PreciseMatch() bool { return false }
 
-func prunePlan(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-	n, sameNodes, err := transform.NodeWithOpaque(ctx, n, func(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-		f, ok := n.(*plan.Filter)
-		if !ok {
-			return n, transform.SameTree, nil
-		}
-		child, same := pruneSource(ctx, f.Child, expression.SplitConjunction(ctx, f.Expression))
-		if same {
-			return n, transform.SameTree, nil
-		}
-		nf, err := f.WithChildren(ctx, child)
-		return nf, transform.NewTree, err
-	})
-	if err != nil {
-		return nil, transform.SameTree, err
-	}
-	// Subquery expressions hold plans of their own, which node transforms
-	// do not enter.
-	n, sameExprs, err := transform.NodeExprsWithOpaque(ctx, n, func(ctx *sql.Context, e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
-		sq, ok := e.(*plan.Subquery)
-		if !ok {
-			return e, transform.SameTree, nil
-		}
-		q, same, err := prunePlan(ctx, sq.Query)
-		if err != nil || same {
-			return e, transform.SameTree, err
-		}
-		return sq.WithQuery(q), transform.NewTree, nil
-	})
-	if err != nil {
-		return nil, transform.SameTree, err
-	}
-	return n, sameNodes && sameExprs, nil
-}
-
-// pruneSource returns src, a table or an aliased table, reading only the row
-// groups the predicates exprs may match; same reports that src is unchanged.
-func pruneSource(ctx *sql.Context, src sql.Node, exprs []sql.Expression) (sql.Node, bool) {
-	alias, _ := src.(*plan.TableAlias)
-	node := src
-	if alias != nil {
-		node = alias.Child
-	}
-	rt, ok := node.(*plan.ResolvedTable)
-	if !ok {
-		return src, true
-	}
-	t, ok := rt.Table.(*table)
-	if !ok || t.filter != nil {
-		return src, true
-	}
-	target := scanTarget{t: t, name: rt.Name(), id: rt.Id()}
-	if alias != nil {
-		target.name, target.id = alias.Name(), alias.Id()
-	}
-	f := target.filterFor(ctx, exprs)
-	if f == nil {
-		return src, true
-	}
+// IndexedAccess returns the table restricted by a pruning lookup.
+func (t *table) IndexedAccess(_ *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
 	nt := *t
-	nt.filter = f
-	nrt, err := rt.WithTable(ctx, &nt)
+	if pi, ok := lookup.Index.(*pruneIndex); ok {
+		nt.filter = pi.filter
+	}
+	return &nt
+}
+
+// LookupPartitions returns the row groups a lookup may match.
+func (t *table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
+	nt := t
+	if pi, ok := lookup.Index.(*pruneIndex); ok && t.filter == nil {
+		c := *t
+		c.filter = pi.filter
+		nt = &c
+	}
+	return nt.Partitions(ctx)
+}
+
+// pruneIndex is the sql.Index carried by a pruning lookup.
+type pruneIndex struct {
+	t      *table
+	filter *scanFilter
+}
+
+var _ sql.Index = (*pruneIndex)(nil)
+
+func (i *pruneIndex) colName() string { return i.t.schema[i.filter.col].Name }
+
+// ID names the index after its column.
+func (i *pruneIndex) ID() string { return "pqsql_minmax_" + i.colName() }
+
+// Database returns the database name.
+func (i *pruneIndex) Database() string { return i.t.db }
+
+// Table returns the table name.
+func (i *pruneIndex) Table() string { return i.t.name }
+
+// Expressions names the indexed column.
+func (i *pruneIndex) Expressions() []string { return []string{i.t.name + "." + i.colName()} }
+
+// IsUnique is false.
+func (i *pruneIndex) IsUnique() bool { return false }
+
+// IsSpatial is false.
+func (i *pruneIndex) IsSpatial() bool { return false }
+
+// IsFullText is false.
+func (i *pruneIndex) IsFullText() bool { return false }
+
+// IsVector is false.
+func (i *pruneIndex) IsVector() bool { return false }
+
+// Comment is empty.
+func (i *pruneIndex) Comment() string { return "" }
+
+// IndexType describes the index.
+func (i *pruneIndex) IndexType() string { return "MINMAX" }
+
+// IsGenerated is false.
+func (i *pruneIndex) IsGenerated() bool { return false }
+
+// ColumnExpressionTypes describes the indexed column.
+func (i *pruneIndex) ColumnExpressionTypes(*sql.Context) []sql.ColumnExpressionType {
+	return []sql.ColumnExpressionType{{Expression: i.Expressions()[0], Type: i.t.schema[i.filter.col].Type}}
+}
+
+// CanSupport accepts any ranges: the lookup carries its own filter.
+func (i *pruneIndex) CanSupport(*sql.Context, ...sql.Range) bool { return true }
+
+// CanSupportOrderBy is false: row groups are not sorted.
+func (i *pruneIndex) CanSupportOrderBy(sql.Expression) bool { return false }
+
+// PrefixLengths is nil.
+func (i *pruneIndex) PrefixLengths() []uint16 { return nil }
+
+// joinCoster is GMS's coster with two corrections for joins of pqsql
+// tables, which GMS otherwise plans as nested loops.
+//
+// GMS estimates every IndexSearchable lookup at one row, whatever the
+// table's size, and a filter above it at 0.85 of that: zero rows. Joining two
+// such inputs, its cardinality estimate divides by a distinct count of zero
+// and overflows to 2^63 rows, which prices every hash join out; and at one
+// row per side a nested loop looks cheapest anyway. But a nested loop reads
+// its right side once per left row, and our lookups are imprecise (row-group
+// pruning), so each of those reads decodes whole row groups: quadratic in
+// the table size, minutes for a 100,000-row self-join on its key.
+//
+// So joinCoster caps a join's estimate at the product of its inputs, and
+// charges a nested loop a read of its right side's pqsql tables per left
+// row, counting at least as many left rows as its left pqsql tables have.
+// GMS then picks a hash join, which reads each side once, wherever the join
+// has an equality to hash on. Lookups outside joins keep their pruning.
+type joinCoster struct {
+	memo.Coster
+}
+
+// GMS's cost factors (sql/memo/coster.go, unexported there).
+const (
+	seqIOCostFactor = 1
+	cpuCostFactor   = 0.01
+	memCostFactor   = 2
+)
+
+// EstimateCost returns GMS's estimate, corrected for joins as described on
+// joinCoster.
+func (c joinCoster) EstimateCost(ctx *sql.Context, r memo.RelExpr, s sql.StatsProvider) (float64, error) {
+	cost, err := c.Coster.EstimateCost(ctx, r, s)
 	if err != nil {
-		return src, true // pruning is an optimisation: scan everything
+		return cost, err
 	}
-	if alias == nil {
-		return nrt, false
+	j, ok := r.(memo.JoinRel)
+	if !ok {
+		return cost, nil
 	}
-	na, err := alias.WithChildren(ctx, nrt)
-	if err != nil {
-		return src, true
+	jp := j.JoinPrivate()
+	left := math.Max(1, float64(jp.Left.RelProps.GetStats().RowCount()))
+	right := math.Max(1, float64(jp.Right.RelProps.GetStats().RowCount()))
+	switch {
+	case jp.Op.IsHash() && !jp.Op.IsPartial():
+		card := float64(j.Group().RelProps.GetStats().RowCount())
+		if card <= left*right {
+			return cost, nil
+		}
+		// GMS's formula for hash joins, with the cardinality capped.
+		return left*(seqIOCostFactor+cpuCostFactor) + right*(seqIOCostFactor+memCostFactor) + left*right*cpuCostFactor, nil
+	case jp.Op.IsPhysical() || jp.Op.IsHash():
+		// Hash, merge, lookup and range-heap joins do not read their right
+		// side once per left row.
+		return cost, nil
 	}
-	return na, false
+	// The left side's estimate may be one of those one-row guesses too.
+	loops := math.Max(left, float64(pqsqlRows(jp.Left)))
+	return cost + loops*float64(pqsqlRows(jp.Right)), nil
+}
+
+// pqsqlRows returns the rows of the pqsql tables that group g reads, hidden
+// rows included: a scan decodes them too.
+func pqsqlRows(g *memo.ExprGroup) uint64 {
+	var n uint64
+	for _, tn := range g.RelProps.TableIdNodes() {
+		var node sql.Node = tn
+		if a, ok := node.(*plan.TableAlias); ok {
+			node = a.Child
+		}
+		rt, ok := node.(sql.TableNode)
+		if !ok {
+			continue
+		}
+		if t, ok := rt.UnderlyingTable().(*table); ok {
+			n += uint64(t.t.RawRowCount())
+		}
+	}
+	return n
 }

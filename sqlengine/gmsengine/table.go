@@ -14,9 +14,7 @@ import (
 )
 
 // table is the sql.Table over one *tables.Table. Values of table are
-// immutable: WithProjections and the pruning rule (pushPruning) return
-// modified copies. It deliberately implements none of GMS's index
-// interfaces: see pushPruning for why row-group pruning is not an index.
+// immutable: WithProjections and IndexedAccess return modified copies.
 type table struct {
 	t *tables.Table
 	// name is the name GMS knows the table by: the catalog table's name, or
@@ -30,8 +28,7 @@ type table struct {
 	// projection holds the table column indexes returned, nil for all.
 	projection []int
 	projNames  []string
-	// filter prunes row groups and rows; nil scans everything. It is set
-	// by pushPruning from the constant predicates of the Filter above.
+	// filter prunes row groups and rows; nil scans everything.
 	filter *scanFilter
 	// dataLen caches the files' total size.
 	dataLen *lazyLength
@@ -61,10 +58,13 @@ type lazyLength struct {
 }
 
 var (
-	_ sql.Table           = (*table)(nil)
-	_ sql.ProjectedTable  = (*table)(nil)
-	_ sql.PrimaryKeyTable = (*table)(nil)
-	_ sql.StatisticsTable = (*table)(nil)
+	_ sql.Table                 = (*table)(nil)
+	_ sql.ProjectedTable        = (*table)(nil)
+	_ sql.PrimaryKeyTable       = (*table)(nil)
+	_ sql.StatisticsTable       = (*table)(nil)
+	_ sql.IndexAddressableTable = (*table)(nil)
+	_ sql.IndexSearchable       = (*table)(nil)
+	_ sql.IndexedTable          = (*table)(nil)
 )
 
 // newTable returns the adapter of t, or of its raw view when raw is set.
