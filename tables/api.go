@@ -20,6 +20,11 @@ type Options struct {
 	// means DIR/_pqsql, which discovery ignores (its name starts with '_').
 	// Open creates it.
 	StateDir string
+	// CacheBytes bounds the catalog's cache of decoded column chunks, which
+	// serves repeated scans of a few row groups (the engine's lookups pruned
+	// by statistics) without decoding them again: 0 means DefaultCacheBytes,
+	// a negative value turns the cache off. See Table.Scan.
+	CacheBytes int64
 }
 
 // Type is a PostgreSQL column type.
@@ -76,6 +81,16 @@ type ScanOptions struct {
 	// Nil means a view taken when Scan is called. It must belong to the
 	// scanned table.
 	Snapshot *Snapshot
+	// Pruned says that RowGroups are those a filter selected by their
+	// statistics, fewer than all of the snapshot's: the lookups analysts
+	// repeat. Such a scan takes the decoded columns from the catalog's
+	// cache (Options.CacheBytes) and leaves the ones it decodes there. Set
+	// it on each scan of a pruned set, also when the set is scanned one row
+	// group per Scan; leave it false on the scans of every row group,
+	// however split, so that a full scan neither evicts the lookups'
+	// entries nor fills the cache with data no lookup asked for. Scan
+	// ignores it when RowGroups is nil or lists every row group.
+	Pruned bool
 }
 
 // DeleteResult describes one committed Table.Delete.

@@ -35,6 +35,8 @@ type Catalog struct {
 	// loaded one is never modified.
 	tables atomic.Pointer[[]*Table]
 	closed bool
+	// cache holds decoded column chunks of every table; nil when off.
+	cache *chunkCache
 }
 
 // Open discovers the tables under dir: each NAME.parquet file and each
@@ -56,7 +58,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Catalog, error) {
 	if stateDir == "" {
 		stateDir = filepath.Join(dir, defaultStateDir)
 	}
-	c := &Catalog{dir: dir, stateDir: stateDir, opts: opts}
+	c := &Catalog{dir: dir, stateDir: stateDir, opts: opts, cache: newChunkCache(opts.CacheBytes)}
 	c.tables.Store(&[]*Table{})
 	found, err := c.discover(ctx)
 	if err != nil {
@@ -216,6 +218,9 @@ func (c *Catalog) Close() error {
 		return nil
 	}
 	c.closed = true
+	if c.cache != nil {
+		c.cache.clear()
+	}
 	return closeTables(*c.tables.Load())
 }
 
@@ -253,6 +258,8 @@ type Table struct {
 	dataDir     string
 	stateDir    string
 	logger      zerolog.Logger
+	// cache is the catalog's decoded column chunk cache; nil when off.
+	cache *chunkCache
 
 	columns []Column
 	key     int
@@ -360,6 +367,7 @@ func newTable(src tableSource, c *Catalog) (_ *Table, err error) {
 		dataDir:     c.dir,
 		stateDir:    c.stateDir,
 		logger:      c.opts.Logger,
+		cache:       c.cache,
 		vacuumSem:   make(chan struct{}, 1),
 	}
 	var files []*dataFile

@@ -72,6 +72,16 @@
 // closed when no Snapshot or scan references them any more. See package
 // compact for the whole protocol.
 //
+// # Cache
+//
+// A catalog keeps the decoded columns of the row groups that pruned scans
+// read (ScanOptions.Pruned) in a cache bounded by Options.CacheBytes and
+// evicted least recently used first, so that a repeated lookup decodes
+// nothing. It holds each column of a row group as decoded, before
+// tombstones: scans hide deleted rows on top of it, at once. Full scans
+// neither read nor fill it. Entries belong to one opened version of a data
+// file, and are dropped when VACUUM or Rescan retires that file.
+//
 // # Rescan
 //
 // Catalog.Rescan picks up data files added, removed or replaced since Open,

@@ -34,6 +34,10 @@ var errScanClosed = errors.New("tables: scan closed")
 //
 // One goroutine per scan decodes the next batch while the consumer works on
 // the current one; it stops when ctx is done or the scanner is closed.
+//
+// A Pruned scan of a strict subset of the row groups goes through the
+// catalog's cache: it decodes only the columns of a row group the cache
+// lacks, and the whole row group at once, to cache it.
 func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 	if t.err != nil && !opts.Raw {
 		return nil, fmt.Errorf("scan %s: %w", t.name, t.err)
@@ -68,6 +72,13 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 		cancel:  cancel,
 	}
 	p := t.newProducer(fset, opts.Columns, rowGroups)
+	// Only a scan of a strict subset of the row groups that a filter pruned
+	// uses the cache: a full scan would evict every entry to cache data no
+	// lookup reuses before it is evicted in turn. Scan cannot tell the two
+	// apart alone, as an engine may scan every row group one per Scan.
+	if opts.Pruned && opts.RowGroups != nil && len(rowGroups) < len(fset.rowGroups) {
+		p.cache = t.cache
+	}
 	if !opts.Raw {
 		p.filter = &scanFilter{snap: snap, pending: opts.Pending}
 	}
@@ -184,6 +195,8 @@ type producer struct {
 	rowGroups []RowGroup
 	schema    *arrow.Schema
 	mem       memory.Allocator
+	// cache, when set, serves and keeps the decoded columns.
+	cache *chunkCache
 	// readers are this scan's pqarrow readers by file index: they are not
 	// safe for concurrent use, so each scan has its own.
 	readers map[int]*pqarrow.FileReader
@@ -203,9 +216,12 @@ func (p *producer) produce(ctx context.Context, send func(*Batch) error) error {
 		}
 		filter := p.filter.applies(p.table, p.fset.files[rg.File])
 		var err error
-		if len(p.columns) == 0 && !filter {
+		switch {
+		case len(p.columns) == 0 && !filter:
 			err = p.countOnly(rg, rg.NumRows, send)
-		} else {
+		case p.cache != nil:
+			err = p.decodeCached(ctx, rg, filter, send)
+		default:
 			err = p.decode(ctx, rg, filter, send)
 		}
 		if err != nil {
@@ -227,23 +243,134 @@ func (p *producer) countOnly(rg RowGroup, rows int64, send func(*Batch) error) e
 	return nil
 }
 
+// scanColumns returns the columns to decode: the selected ones, plus the
+// key column at the end when filter is set and it is not selected, and the
+// key column's position among them (-1 without filter).
+func (p *producer) scanColumns(filter bool) (cols []int, keyPos int) {
+	cols, keyPos = p.columns, -1
+	if filter {
+		keyPos = slices.Index(cols, p.table.key)
+		if keyPos < 0 {
+			cols = append(slices.Clip(cols), p.table.key)
+			keyPos = len(cols) - 1
+		}
+	}
+	return cols, keyPos
+}
+
 // decode reads the selected columns of rg and sends them in batches. With
 // filter set it also decodes the key column and leaves out hidden rows.
 func (p *producer) decode(ctx context.Context, rg RowGroup, filter bool, send func(*Batch) error) error {
-	t := p.table
+	cols, keyPos := p.scanColumns(filter)
+	return p.readColumns(ctx, rg, cols, func(arrs []arrow.Array) error {
+		return p.emit(ctx, rg, arrs, keyPos, send)
+	})
+}
+
+// decodeCached is decode through the catalog's cache: it takes the columns
+// of rg the cache holds from it, decodes only the others, caches them, and
+// sends the row group in batches. Tombstones are applied here, on top of
+// the cached values, so the cache never holds a filtered column.
+func (p *producer) decodeCached(ctx context.Context, rg RowGroup, filter bool, send func(*Batch) error) error {
 	df := p.fset.files[rg.File]
-	path := df.path
+	cols, keyPos := p.scanColumns(filter)
+	chunks := make([][]arrow.Array, len(cols))
+	defer func() {
+		for _, cs := range chunks {
+			for _, a := range cs {
+				a.Release()
+			}
+		}
+	}()
+	var missing, missingCols []int
+	for i, c := range cols {
+		if cs, ok := p.cache.get(chunkKey{file: df, rowGroup: rg.Index, col: c}); ok {
+			chunks[i] = cs
+		} else {
+			missing = append(missing, i)
+			missingCols = append(missingCols, c)
+		}
+	}
+	if len(missing) > 0 {
+		err := p.readColumns(ctx, rg, missingCols, func(arrs []arrow.Array) error {
+			for j, a := range arrs {
+				chunks[missing[j]] = append(chunks[missing[j]], a)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, i := range missing {
+			p.cache.put(chunkKey{file: df, rowGroup: rg.Index, col: cols[i]}, chunks[i])
+		}
+	}
+	// Batches follow the first column's chunks; the others were decoded by
+	// readers of the same batch size, so slicing them is free in practice.
+	off := int64(0)
+	for _, ch := range chunks[0] {
+		n := int64(ch.Len())
+		if n == 0 {
+			continue
+		}
+		arrs := make([]arrow.Array, len(cols))
+		for i := range cols {
+			a, err := sliceChunks(p.mem, chunks[i], off, off+n)
+			if err != nil {
+				releaseAll(arrs[:i])
+				return fmt.Errorf("scan %s row group %d: %w", df.path, rg.Index, err)
+			}
+			arrs[i] = a
+		}
+		if err := p.emit(ctx, rg, arrs, keyPos, send); err != nil {
+			return err
+		}
+		off += n
+	}
+	return nil
+}
+
+// sliceChunks returns rows [lo, hi) of the column whose consecutive chunks
+// are chunks, without copying when one chunk holds them all.
+func sliceChunks(mem memory.Allocator, chunks []arrow.Array, lo, hi int64) (arrow.Array, error) {
+	var parts []arrow.Array
+	defer func() { releaseAll(parts) }()
+	start := int64(0)
+	for _, ch := range chunks {
+		end := start + int64(ch.Len())
+		if end > lo && start < hi {
+			s := array.NewSlice(ch, max(lo, start)-start, min(hi, end)-start)
+			if start <= lo && hi <= end {
+				return s, nil
+			}
+			parts = append(parts, s)
+		}
+		start = end
+	}
+	if start < hi {
+		return nil, fmt.Errorf("cached column has %d rows, want %d", start, hi)
+	}
+	return array.Concatenate(parts, mem)
+}
+
+// releaseAll releases the non-nil arrays of arrs.
+func releaseAll(arrs []arrow.Array) {
+	for _, a := range arrs {
+		if a != nil {
+			a.Release()
+		}
+	}
+}
+
+// readColumns decodes columns cols of rg and passes fn each batch the
+// record reader yields, as arrays in the Batch representation in the order
+// of cols. fn owns the arrays.
+func (p *producer) readColumns(ctx context.Context, rg RowGroup, cols []int, fn func([]arrow.Array) error) error {
+	t := p.table
+	path := p.fset.files[rg.File].path
 	fr, err := p.reader(rg.File)
 	if err != nil {
 		return err
-	}
-	cols, keyPos := p.columns, -1
-	if filter {
-		keyPos = slices.Index(cols, t.key)
-		if keyPos < 0 {
-			cols = append(slices.Clip(cols), t.key)
-			keyPos = len(cols) - 1
-		}
 	}
 	// Read each distinct field once, in field order; map them back to the
 	// requested column order afterwards.
@@ -270,64 +397,16 @@ func (p *producer) decode(ctx context.Context, rg RowGroup, filter bool, send fu
 	for rr.Next() {
 		rec := rr.RecordBatch()
 		arrs := make([]arrow.Array, len(cols))
-		release := func() {
-			for i, a := range arrs {
-				if a != nil {
-					a.Release()
-					arrs[i] = nil
-				}
-			}
-		}
 		for i, c := range cols {
 			plan := t.plans[c]
 			pos, _ := slices.BinarySearch(fieldOrder, plan.field)
 			arrs[i], err = convertArray(ctx, p.mem, rec.Column(pos), plan)
 			if err != nil {
-				release()
+				releaseAll(arrs)
 				return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
 			}
 		}
-		rows := rec.NumRows()
-		var keep []int32
-		if filter {
-			keep, err = p.visibleRows(arrs[keyPos], df.seq)
-			if err != nil {
-				release()
-				return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
-			}
-			if keep != nil {
-				rows = int64(len(keep))
-			}
-		}
-		if len(p.columns) == 0 {
-			release()
-			if err := p.countOnly(rg, rows, send); err != nil {
-				return err
-			}
-			continue
-		}
-		out := arrs[:len(p.columns)]
-		if keep != nil && rows > 0 {
-			out, err = takeRows(ctx, p.mem, out, keep)
-			if err != nil {
-				release()
-				return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
-			}
-		}
-		var b *Batch
-		if rows > 0 {
-			b = &Batch{Record: array.NewRecordBatch(p.schema, out, rows), RowGroup: rg}
-		}
-		if keep != nil && rows > 0 {
-			for _, a := range out {
-				a.Release()
-			}
-		}
-		release()
-		if b == nil {
-			continue
-		}
-		if err := send(b); err != nil {
+		if err := fn(arrs); err != nil {
 			return err
 		}
 	}
@@ -335,6 +414,42 @@ func (p *producer) decode(ctx context.Context, rg RowGroup, filter bool, send fu
 		return fmt.Errorf("scan %s: read row group %d: %w", path, rg.Index, err)
 	}
 	return nil
+}
+
+// emit sends the rows of one decoded batch of rg that the scan shows: arrs
+// are the columns scanColumns returned, keyPos the key column's position
+// among them or -1 when nothing is filtered. emit releases arrs.
+func (p *producer) emit(ctx context.Context, rg RowGroup, arrs []arrow.Array, keyPos int, send func(*Batch) error) error {
+	defer releaseAll(arrs)
+	path := p.fset.files[rg.File].path
+	rows := int64(arrs[0].Len())
+	var keep []int32
+	if keyPos >= 0 {
+		var err error
+		keep, err = p.visibleRows(arrs[keyPos], p.fset.files[rg.File].seq)
+		if err != nil {
+			return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
+		}
+		if keep != nil {
+			rows = int64(len(keep))
+		}
+	}
+	if len(p.columns) == 0 {
+		return p.countOnly(rg, rows, send)
+	}
+	if rows == 0 {
+		return nil
+	}
+	out := arrs[:len(p.columns)]
+	if keep != nil {
+		taken, err := takeRows(ctx, p.mem, out, keep)
+		if err != nil {
+			return fmt.Errorf("scan %s row group %d: %w", path, rg.Index, err)
+		}
+		defer releaseAll(taken)
+		out = taken
+	}
+	return send(&Batch{Record: array.NewRecordBatch(p.schema, out, rows), RowGroup: rg})
 }
 
 // visibleRows returns the indexes of the rows of a batch whose key column

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -201,6 +202,9 @@ type dataFile struct {
 	rowGroupRows []int64
 	// stats[rg][col] are the statistics of row group rg.
 	stats [][]Stats
+	// retired is set when the file leaves its table's file set, the one
+	// change after publication: the cache then keeps nothing of it.
+	retired atomic.Bool
 }
 
 // openDataFile opens path, reads its footer, fingerprints it and converts

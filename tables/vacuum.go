@@ -147,7 +147,16 @@ func (rf *retiredFile) close() error {
 // retire hands df's reader over to the garbage collector: it is closed once
 // no file set (hence no Snapshot or scan) references df, or by close.
 // t.mu is held.
+//
+// The cache drops df's column chunks at once: they would pin df, and with
+// it the reader, and after a VACUUM they hold deleted values, which must
+// not outlive the commit in memory any more than on disk.
 func (t *Table) retire(df *dataFile) {
+	if t.cache != nil {
+		t.cache.dropFile(df)
+	} else {
+		df.retired.Store(true)
+	}
 	rf := &retiredFile{r: df.reader, open: &t.retiredOpen}
 	t.retiredOpen.Add(1)
 	runtime.AddCleanup(df, func(rf *retiredFile) { _ = rf.close() }, rf)

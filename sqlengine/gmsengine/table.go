@@ -174,6 +174,10 @@ func (t *table) DataLength(*sql.Context) (uint64, error) {
 type rowGroupPartition struct {
 	rg   tables.RowGroup
 	snap *tables.Snapshot
+	// pruned reports that statistics excluded some of the table's row
+	// groups: a lookup, whose decoded columns the tables cache may keep.
+	// Full scans leave it false so they never flush the cache.
+	pruned bool
 }
 
 // Key identifies the row group.
@@ -197,6 +201,13 @@ func (t *table) Partitions(*sql.Context) (sql.PartitionIter, error) {
 			continue
 		}
 		parts = append(parts, rowGroupPartition{rg: rg, snap: snap})
+	}
+	if len(parts) < len(rgs) {
+		for i := range parts {
+			p := parts[i].(rowGroupPartition)
+			p.pruned = true
+			parts[i] = p
+		}
 	}
 	return sql.PartitionsToPartitionIter(parts...), nil
 }
@@ -248,7 +259,7 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		}
 	}
 	t.hooks.scanned(1)
-	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx)})
+	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx), Pruned: part.pruned})
 	if err != nil {
 		return nil, fmt.Errorf("reading table %q: %w", t.t.Name(), err)
 	}
@@ -270,7 +281,7 @@ func (t *table) pending(ctx *sql.Context) *tables.PendingDeletes {
 
 // anyMatch reports whether any row of rg passes the table's filter.
 func (t *table) anyMatch(ctx *sql.Context, part rowGroupPartition) (bool, error) {
-	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: []int{t.filter.col}, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx)})
+	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: []int{t.filter.col}, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx), Pruned: part.pruned})
 	if err != nil {
 		return false, fmt.Errorf("reading table %q: %w", t.t.Name(), err)
 	}
