@@ -170,6 +170,16 @@ func (f *scanFilter) mayMatch(t *tables.Snapshot, rg tables.RowGroup) bool {
 
 // selectRows returns the indexes of the rows of arr that may match.
 func (f *scanFilter) selectRows(arr arrow.Array, kind valueKind, n int) []int {
+	// Typed loops for the common key columns: no boxing per row, which
+	// matters on a cached million-row row group probed for one key.
+	switch a := arr.(type) {
+	case *array.Int64:
+		return selectOrdered(f, a, a.Int64Values()[:n], func(v int64) int64 { return v })
+	case *array.Int32:
+		return selectOrdered(f, a, a.Int32Values()[:n], func(v int32) int64 { return int64(v) })
+	case *array.String:
+		return f.selectStrings(a, n)
+	}
 	sel := make([]int, 0, 16)
 	for i := 0; i < n; i++ {
 		if arr.IsNull(i) {
@@ -556,4 +566,147 @@ func pqsqlRows(g *memo.ExprGroup) uint64 {
 		}
 	}
 	return n
+}
+
+// selectOrdered is selectRows for integer columns: the bounds and the IN set
+// are converted to int64 once, then the loop compares plain integers.
+func selectOrdered[T int32 | int64](f *scanFilter, nulls arrow.Array, vals []T, widen func(T) int64) []int {
+	sel := make([]int, 0, 16)
+	if f.none {
+		return sel
+	}
+	lo, hi, ok := f.intBounds()
+	if !ok {
+		for i, v := range vals {
+			if !nulls.IsNull(i) && f.matches(widen(v)) {
+				sel = append(sel, i)
+			}
+		}
+		return sel
+	}
+	var set map[int64]struct{}
+	if f.in != nil {
+		set = make(map[int64]struct{}, len(f.in))
+		for k := range f.in {
+			if x, isInt := k.(int64); isInt {
+				set[x] = struct{}{}
+			}
+		}
+	}
+	hasNulls := nulls.NullN() > 0
+	for i, v := range vals {
+		x := widen(v)
+		if x < lo || x > hi {
+			continue
+		}
+		if set != nil {
+			if _, in := set[x]; !in {
+				continue
+			}
+		}
+		if hasNulls && nulls.IsNull(i) {
+			continue
+		}
+		sel = append(sel, i)
+	}
+	return sel
+}
+
+// intBounds returns the filter's range as inclusive int64 bounds, or false
+// when a bound is not an integer (then the generic comparison is used).
+func (f *scanFilter) intBounds() (lo, hi int64, ok bool) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if f.lo != nil {
+		x, isInt := f.lo.key.(int64)
+		if !isInt {
+			return 0, 0, false
+		}
+		if !f.lo.inclusive {
+			if x == math.MaxInt64 {
+				return 1, 0, true // empty range
+			}
+			x++
+		}
+		lo = x
+	}
+	if f.hi != nil {
+		x, isInt := f.hi.key.(int64)
+		if !isInt {
+			return 0, 0, false
+		}
+		if !f.hi.inclusive {
+			if x == math.MinInt64 {
+				return 1, 0, true
+			}
+			x--
+		}
+		hi = x
+	}
+	return lo, hi, true
+}
+
+// selectStrings is selectRows for text columns, without boxing each value.
+func (f *scanFilter) selectStrings(a *array.String, n int) []int {
+	sel := make([]int, 0, 16)
+	if f.none {
+		return sel
+	}
+	var set map[string]struct{}
+	if f.in != nil {
+		set = make(map[string]struct{}, len(f.in))
+		for k := range f.in {
+			if x, isStr := k.(string); isStr {
+				set[x] = struct{}{}
+			}
+		}
+	}
+	var lo, hi *string
+	if f.lo != nil {
+		x, isStr := f.lo.key.(string)
+		if !isStr {
+			return f.selectGeneric(a, n)
+		}
+		lo = &x
+	}
+	if f.hi != nil {
+		x, isStr := f.hi.key.(string)
+		if !isStr {
+			return f.selectGeneric(a, n)
+		}
+		hi = &x
+	}
+	for i := 0; i < n; i++ {
+		if a.IsNull(i) {
+			continue
+		}
+		v := a.Value(i)
+		if set != nil {
+			if _, in := set[v]; !in {
+				continue
+			}
+		}
+		if lo != nil {
+			if c := strings.Compare(v, *lo); c < 0 || c == 0 && !f.lo.inclusive {
+				continue
+			}
+		}
+		if hi != nil {
+			if c := strings.Compare(v, *hi); c > 0 || c == 0 && !f.hi.inclusive {
+				continue
+			}
+		}
+		sel = append(sel, i)
+	}
+	return sel
+}
+
+// selectGeneric is the boxed comparison, for keys of unexpected types.
+func (f *scanFilter) selectGeneric(a *array.String, n int) []int {
+	sel := make([]int, 0, 16)
+	for i := 0; i < n; i++ {
+		if !a.IsNull(i) && f.matches(a.Value(i)) {
+			sel = append(sel, i)
+		}
+	}
+	return sel
 }
