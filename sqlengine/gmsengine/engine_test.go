@@ -235,3 +235,36 @@ func TestInformationSchema(t *testing.T) {
 		t.Errorf("current_database = %v", res.rows)
 	}
 }
+
+// TestInListParams checks that parameters of an IN list take the column's
+// type (pgx refuses to send an int64 for a text parameter) and still select
+// the right rows.
+func TestInListParams(t *testing.T) {
+	e := testEngine(t)
+	s := openSession(t, e, nil)
+	ctx := t.Context()
+	stmts, err := s.Prepare(ctx, `SELECT id FROM events WHERE id IN ($1, $2, $3) ORDER BY id`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stmts[0]
+	if pt := st.ParamTypes(); len(pt) != 3 || pt[0] != sqlengine.Int8OID || pt[1] != sqlengine.Int8OID || pt[2] != sqlengine.Int8OID {
+		t.Fatalf("param types = %v, want three int8", pt)
+	}
+	rows, err := st.Execute(ctx, []any{int64(9), int64(3), int64(-1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []any
+	for {
+		r, err := rows.Next(ctx)
+		if err != nil {
+			break
+		}
+		got = append(got, r[0])
+	}
+	if len(got) != 2 || got[0] != int64(3) || got[1] != int64(9) {
+		t.Errorf("rows = %v, want [3 9]", got)
+	}
+}

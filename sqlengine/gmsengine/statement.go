@@ -176,6 +176,20 @@ func (st *statement) inferParamTypes(sctx *sql.Context) {
 		if len(ch) != 2 {
 			return true
 		}
+		// x IN ($1, $2, ...): every parameter of the list takes x's type.
+		if tuple, ok := ch[1].(expression.Tuple); ok {
+			if _, isVar := ch[0].(*expression.BindVar); !isVar && ch[0].Resolved() {
+				t := pgTypeOf(&sql.Column{Type: ch[0].Type(ctx), Source: "column"})
+				for _, el := range tuple {
+					if bv, ok := el.(*expression.BindVar); ok {
+						if idx := paramIndex(bv.Name); idx >= 0 && idx < len(st.paramTypes) && st.paramTypes[idx] == 0 {
+							st.paramTypes[idx] = t.OID
+						}
+					}
+				}
+			}
+			return true
+		}
 		for i := 0; i < 2; i++ {
 			bv, ok := ch[i].(*expression.BindVar)
 			if !ok {
