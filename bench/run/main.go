@@ -33,11 +33,61 @@ type options struct {
 	rowGroupRows int
 	runs         int
 	queryTimeout time.Duration
-	dataDir      string
-	out          string
-	pqsqlBin     string
+	// deleteTimeout bounds each DELETE of the delete section.
+	deleteTimeout time.Duration
+	dataDir       string
+	out           string
+	pqsqlBin      string
 	// postgresOnly skips pqsql, to check the PostgreSQL half on its own.
 	postgresOnly bool
+	// sections are the report sections to measure, from allSections.
+	sections map[string]bool
+	// command is the command line, for the report.
+	command string
+}
+
+// The report's sections, in order: the -sections names.
+const (
+	secQueries    = "queries"
+	secDelete     = "delete"
+	secTombstones = "tombstones"
+	secVacuum     = "vacuum"
+)
+
+var allSections = []string{secQueries, secDelete, secTombstones, secVacuum}
+
+// parseSections parses the -sections flag: names from allSections,
+// separated by commas.
+func parseSections(s string) (map[string]bool, error) {
+	m := make(map[string]bool)
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !slices.Contains(allSections, name) {
+			return nil, fmt.Errorf("-sections: unknown section %q (want some of %s)", name, strings.Join(allSections, ","))
+		}
+		m[name] = true
+	}
+	if len(m) == 0 {
+		return nil, errors.New("-sections: no section given")
+	}
+	return m, nil
+}
+
+// commandLine returns the benchmark's command line as a user would type it.
+func commandLine(args []string) string {
+	var b strings.Builder
+	b.WriteString("go run -tags gms_pure_go ./bench/run")
+	for _, a := range args {
+		b.WriteByte(' ')
+		if a == "" || strings.ContainsAny(a, " \t'\"`$\\") {
+			a = strconv.Quote(a)
+		}
+		b.WriteString(a)
+	}
+	return b.String()
 }
 
 func main() {
@@ -47,15 +97,23 @@ func main() {
 	flag.IntVar(&opts.rowGroupRows, "row-group-rows", 1_000_000, "rows per row group of events.parquet (candidates: 10,000, as in testdata)")
 	flag.IntVar(&opts.runs, "runs", 5, "timed runs per query and system (after one warm-up run)")
 	flag.DurationVar(&opts.queryTimeout, "query-timeout", 10*time.Minute, "limit on each run of a query; a query that exceeds it is reported as an error")
+	flag.DurationVar(&opts.deleteTimeout, "delete-timeout", 2*time.Minute, "limit on each DELETE of the delete section; a size whose DELETE exceeds it is reported as a timeout and its other runs skipped")
 	flag.StringVar(&opts.dataDir, "data", "", "cache directory for generated data (default REPO/bench/.data)")
 	flag.StringVar(&opts.out, "out", "", "report file (default REPO/docs/BENCHMARKS.md; - for none)")
 	flag.StringVar(&opts.pqsqlBin, "pqsql", "", "pqsql binary to benchmark (default: build ./cmd/pqsql)")
-	flag.BoolVar(&opts.postgresOnly, "postgres-only", false, "measure PostgreSQL only (no pqsql)")
+	flag.BoolVar(&opts.postgresOnly, "postgres-only", false, "measure PostgreSQL only (no pqsql; queries section only)")
+	sections := flag.String("sections", strings.Join(allSections, ","), "comma-separated report sections to measure: "+strings.Join(allSections, ", "))
 	flag.Parse()
+	opts.command = commandLine(os.Args[1:])
 
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
+	var err error
+	if opts.sections, err = parseSections(*sections); err != nil {
+		log.Error().Err(err).Msg("bad flags")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, opts, log)
+	err = run(ctx, opts, log)
 	stop()
 	if err != nil {
 		log.Error().Err(err).Msg("benchmark failed")
@@ -82,8 +140,19 @@ type result struct {
 }
 
 func run(ctx context.Context, opts options, log zerolog.Logger) error {
-	if opts.rows < 1 || opts.candidates < 1 || opts.runs < 1 || opts.rowGroupRows < 1 {
-		return errors.New("-rows, -candidates, -runs and -row-group-rows must be positive")
+	if opts.rows < 1 || opts.candidates < 1 || opts.runs < 1 || opts.rowGroupRows < 1 || opts.queryTimeout <= 0 || opts.deleteTimeout <= 0 {
+		return errors.New("-rows, -candidates, -runs, -row-group-rows, -query-timeout and -delete-timeout must be positive")
+	}
+	if opts.postgresOnly {
+		for _, name := range allSections[1:] {
+			if opts.sections[name] {
+				log.Warn().Str("section", name).Msg("skipped: -postgres-only measures the queries section only")
+				delete(opts.sections, name)
+			}
+		}
+		if len(opts.sections) == 0 {
+			return errors.New("nothing to measure")
+		}
 	}
 	root, err := repoRoot()
 	if err != nil {
@@ -92,8 +161,9 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 	if opts.dataDir == "" {
 		opts.dataDir = filepath.Join(root, "bench", ".data")
 	}
+	defaultOut := filepath.Join(root, "docs", "BENCHMARKS.md")
 	if opts.out == "" {
-		opts.out = filepath.Join(root, "docs", "BENCHMARKS.md")
+		opts.out = defaultOut
 	}
 
 	dataDir, err := ensureData(opts, log)
@@ -118,6 +188,10 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 			return fmt.Errorf("build pqsql: %w", err)
 		}
 	}
+	cfgPath := filepath.Join(work, "pqsql.yaml")
+	if err := os.WriteFile(cfgPath, []byte(benchConfig), 0o600); err != nil {
+		return err
+	}
 
 	pg, err := startPostgres(ctx, log)
 	if err != nil {
@@ -128,11 +202,41 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 		return err
 	}
 
+	rep := &report{opts: opts, pgVersion: pg.version}
+	if opts.sections[secQueries] {
+		if err := runQueries(ctx, rep, pg, bin, dataDir, cfgPath, log); err != nil {
+			return err
+		}
+	}
+	if opts.sections[secDelete] || opts.sections[secTombstones] || opts.sections[secVacuum] {
+		if err := runErasure(ctx, rep, pg, bin, dataDir, cfgPath, work, log); err != nil {
+			return err
+		}
+	}
+
+	text := rep.format()
+	fmt.Print(text)
+	if opts.postgresOnly && opts.out == defaultOut {
+		opts.out = "-" // a partial report does not replace the real one
+	}
+	if opts.out != "-" {
+		if err := writeReport(opts.out, text); err != nil {
+			return err
+		}
+		log.Info().Str("file", opts.out).Msg("report written")
+	}
+	return rep.err()
+}
+
+// runQueries measures Q1-Q7 on both systems, pqsql serving the cached data
+// directory as the reader.
+func runQueries(ctx context.Context, rep *report, pg *postgres, bin, dataDir, cfgPath string, log zerolog.Logger) error {
+	opts := rep.opts
 	pgConn, err := pgx.Connect(ctx, pg.connString())
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	defer pgConn.Close(context.Background())
+	defer func() { pgConn.Close(context.Background()) }()
 
 	var (
 		readies []time.Duration
@@ -140,10 +244,6 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 		pqConn  *pgx.Conn
 	)
 	if !opts.postgresOnly {
-		cfgPath := filepath.Join(work, "pqsql.yaml")
-		if err := os.WriteFile(cfgPath, []byte(benchConfig), 0o600); err != nil {
-			return err
-		}
 		// Time to ready: the median of three starts; the last one stays up.
 		for i := 0; i < 3; i++ {
 			if pq != nil {
@@ -156,16 +256,15 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 			readies = append(readies, pq.ready)
 		}
 		defer pq.stop()
-		log.Info().Dur("ready", median(readies)).Msg("pqsql ready")
-		pqConn, err = pgx.Connect(ctx, pq.connString())
+		rep.ready = median(readies)
+		log.Info().Dur("ready", rep.ready).Msg("pqsql ready")
+		pqConn, err = pgx.Connect(ctx, pq.connString(readerUser))
 		if err != nil {
 			return fmt.Errorf("connect to pqsql: %w", err)
 		}
-		defer pqConn.Close(context.Background())
+		defer func() { pqConn.Close(context.Background()) }()
 	}
 
-	var results []result
-	var peakRSS int64
 	for _, q := range queries(opts.rows) {
 		r := result{query: q}
 		log.Info().Str("query", q.name).Str("sql", q.sql).Msg("running")
@@ -174,7 +273,6 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 			if pgConn, err = pgx.Connect(ctx, pg.connString()); err != nil {
 				return fmt.Errorf("reconnect to PostgreSQL: %w", err)
 			}
-			defer pgConn.Close(context.Background())
 		}
 		if pq != nil {
 			if q.name == "Q5" {
@@ -184,13 +282,12 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 			}
 			r.pq, r.pqRows, r.pqErr = timeQuery(ctx, pqConn, q.sql, opts.runs, opts.queryTimeout)
 			if r.pqErr != nil && pqConn.IsClosed() {
-				if pqConn, err = pgx.Connect(ctx, pq.connString()); err != nil {
+				if pqConn, err = pgx.Connect(ctx, pq.connString(readerUser)); err != nil {
 					return fmt.Errorf("reconnect to pqsql: %w", err)
 				}
-				defer pqConn.Close(context.Background())
 			}
 			if q.name == "Q5" {
-				if peakRSS, err = vmHWM(pq.pid()); err != nil {
+				if rep.peakRSS, err = vmHWM(pq.pid()); err != nil {
 					log.Warn().Err(err).Msg("read pqsql's peak RSS")
 				}
 			}
@@ -206,27 +303,53 @@ func run(ctx context.Context, opts options, log zerolog.Logger) error {
 		}
 		log.Info().Str("query", q.name).Dur("postgres", r.pg).Dur("pqsql", r.pq).Str("check", r.check).
 			AnErr("pg_error", r.pgErr).AnErr("pqsql_error", r.pqErr).Msg("done")
-		results = append(results, r)
+		rep.queries = append(rep.queries, r)
 	}
+	rep.ran = append(rep.ran, secQueries)
+	return nil
+}
 
-	report := formatReport(opts, pg.version, results, median(readies), peakRSS)
-	if opts.postgresOnly && opts.out == filepath.Join(root, "docs", "BENCHMARKS.md") {
-		opts.out = "-" // a partial report does not replace the real one
+// runErasure runs the DELETE, tombstone and VACUUM sections asked for. A
+// section that fails is reported as failed and the others still run; only a
+// lost PostgreSQL connection or an interruption ends the run.
+func runErasure(ctx context.Context, rep *report, pg *postgres, bin, dataDir, cfgPath, work string, log zerolog.Logger) error {
+	pgConn, err := pgx.Connect(ctx, pg.connString())
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	fmt.Print(report)
-	if opts.out != "-" {
-		if err := os.MkdirAll(filepath.Dir(opts.out), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(opts.out, []byte(report), 0o644); err != nil {
-			return err
-		}
-		log.Info().Str("file", opts.out).Msg("report written")
+	defer pgConn.Close(context.Background())
+	e := &erasure{opts: rep.opts, log: log, bin: bin, cfgPath: cfgPath, source: dataDir, work: work, pgConn: pgConn}
+	sections := []struct {
+		name string
+		run  func() error
+	}{
+		{secDelete, func() (err error) { rep.deletes, err = e.measureDelete(ctx); return err }},
+		{secTombstones, func() (err error) { rep.tombstones, err = e.measureTombstones(ctx); return err }},
+		{secVacuum, func() (err error) { rep.vacuums, err = e.measureVacuum(ctx); return err }},
 	}
-	for _, r := range results {
-		if r.pgErr != nil || (r.pqErr != nil && !errors.Is(r.pqErr, errNotMeasured)) {
-			return fmt.Errorf("%s failed (PostgreSQL: %v; pqsql: %v)", r.name, r.pgErr, r.pqErr)
+	for _, sec := range sections {
+		if !rep.opts.sections[sec.name] {
+			continue
 		}
+		start := time.Now()
+		log.Info().Str("section", sec.name).Msg("running")
+		err := sec.run()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			log.Error().Str("section", sec.name).Err(err).Msg("section failed")
+			rep.failed = append(rep.failed, sectionError{sec.name, err})
+		}
+		rep.ran = append(rep.ran, sec.name)
+		log.Info().Str("section", sec.name).Dur("took", time.Since(start)).Msg("section done")
+		if pgConn.IsClosed() {
+			return errors.New("lost the PostgreSQL connection")
+		}
+	}
+	// Leave the PostgreSQL copy behind no longer than needed.
+	if _, err := pgConn.Exec(ctx, "DROP TABLE IF EXISTS "+pgCopy); err != nil {
+		log.Warn().Err(err).Msg("drop PostgreSQL copy")
 	}
 	return nil
 }
@@ -251,13 +374,26 @@ func queries(rows int64) []query {
 // candidatesRowGroupRows is the row group size of candidates.parquet, as in testdata/.
 const candidatesRowGroupRows = 10_000
 
-// benchConfig is pqsql's configuration for the benchmark.
+// The users of benchConfig: Q1-Q7 run as the reader, DELETEs as the writer
+// and VACUUM as the administrator.
+const (
+	readerUser = "bench"
+	writerUser = "bench_writer"
+	adminUser  = "bench_admin"
+)
+
+// benchConfig is pqsql's configuration for the benchmark; each password is
+// the user's name followed by "-pw" (see pqsqlProcess.connString).
 const benchConfig = `database: pqsql
 users:
   - {name: bench, password: bench-pw, role: reader}
+  - {name: bench_writer, password: bench_writer-pw, role: writer}
+  - {name: bench_admin, password: bench_admin-pw, role: admin}
 tables:
   events: {key: id}
   candidates: {key: candidate_id}
+# For VACUUM's erasure audit; a benchmark-only secret on loopback.
+audit_secret: "707173716c2d62656e63682d61756469742d7365637265742d6e6f742d666f722d757365"
 `
 
 // repoRoot returns the main module's directory.
@@ -496,57 +632,6 @@ func procStatusKB(path, key string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s: no %s line", path, key)
-}
-
-// formatReport renders the results as Markdown.
-func formatReport(opts options, pgVersion string, results []result, ready time.Duration, peakRSS int64) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# pqsql benchmarks\n\n")
-	fmt.Fprintf(&b, "pqsql against %s on the same rows, both over the wire with pgx (extended protocol, binary results, rows read and discarded); "+
-		"median of %d runs after one warm-up run.\n\n", pgVersion, opts.runs)
-	fmt.Fprintf(&b, "| query | SQL | rows | PostgreSQL | pqsql | pqsql/PostgreSQL | check |\n")
-	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---|\n")
-	for _, r := range results {
-		pg, pq, ratio := fmtDur(r.pg), fmtDur(r.pq), "-"
-		if r.pgErr != nil {
-			pg = "error"
-		}
-		if errors.Is(r.pqErr, errNotMeasured) {
-			pq = "-"
-		} else if r.pqErr != nil {
-			pq = "error"
-		}
-		if r.pgErr == nil && r.pqErr == nil && r.pg > 0 {
-			ratio = fmt.Sprintf("%.2f", float64(r.pq)/float64(r.pg))
-		}
-		rows := strconv.FormatInt(r.pgRows, 10)
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s |\n", r.name, r.sql, rows, pg, pq, ratio, strings.ReplaceAll(r.check, "|", `\|`))
-	}
-	b.WriteString("\n")
-	if ready > 0 {
-		fmt.Fprintf(&b, "- pqsql time to ready (process start to first successful connection, median of 3): %s\n", fmtDur(ready))
-	}
-	if peakRSS > 0 {
-		fmt.Fprintf(&b, "- pqsql peak RSS during Q5 (VmHWM): %.1f MiB\n", float64(peakRSS)/(1<<20))
-	}
-	for _, r := range results {
-		if r.pgErr != nil {
-			fmt.Fprintf(&b, "- %s PostgreSQL error: %v\n", r.name, r.pgErr)
-		}
-		if r.pqErr != nil && !errors.Is(r.pqErr, errNotMeasured) {
-			fmt.Fprintf(&b, "- %s pqsql error: %v\n", r.name, r.pqErr)
-		}
-	}
-	fmt.Fprintf(&b, "\n## Setup\n\n")
-	fmt.Fprintf(&b, "- command: `go run -tags gms_pure_go ./bench/run -rows %d` (`make bench` runs it with -rows 10000000)\n", opts.rows)
-	fmt.Fprintf(&b, "- data: events %d rows, candidates %d rows, events row groups of %d rows, generated by bench/datagen\n",
-		opts.rows, opts.candidates, opts.rowGroupRows)
-	fmt.Fprintf(&b, "- PostgreSQL: throwaway cluster (initdb --locale=C, default settings except fsync/synchronous_commit/full_page_writes off for loading), "+
-		"loaded with COPY FROM STDIN (FORMAT csv), primary keys, VACUUM (ANALYZE)\n")
-	fmt.Fprintf(&b, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "- machine: %s, nproc %d, memory %s\n", cpuModel(), runtime.NumCPU(), memTotal())
-	fmt.Fprintf(&b, "- Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return b.String()
 }
 
 func fmtDur(d time.Duration) string {

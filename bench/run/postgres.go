@@ -96,6 +96,22 @@ func startPostgres(ctx context.Context, log zerolog.Logger) (*postgres, error) {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 
+	// A throwaway instance: durability is not under test while loading and
+	// querying. The settings go into postgresql.conf rather than on the
+	// command line, which would override ALTER SYSTEM: setDurable turns
+	// them on for the erasure sections.
+	conf, err := os.OpenFile(filepath.Join(dataDir, "postgresql.conf"), os.O_WRONLY|os.O_APPEND, 0)
+	if err == nil {
+		_, err = conf.WriteString("\n# pqsql benchmark\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+		if cerr := conf.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		os.RemoveAll(pg.dir)
+		return nil, fmt.Errorf("configure PostgreSQL: %w", err)
+	}
+
 	for attempt := 0; attempt < 5; attempt++ {
 		if pg.port, err = freePort(); err != nil {
 			break
@@ -139,10 +155,6 @@ func (pg *postgres) start(ctx context.Context, bin, dataDir string) error {
 		"-c", "listen_addresses=127.0.0.1",
 		"-p", strconv.Itoa(pg.port),
 		"-c", "unix_socket_directories="+pg.dir,
-		// A throwaway instance: durability is not under test.
-		"-c", "fsync=off",
-		"-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off",
 	)
 	pg.cmd.Stdout, pg.cmd.Stderr = pg.output, pg.output
 	pg.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: pg.cred, Setpgid: true}
@@ -173,6 +185,50 @@ func (pg *postgres) start(ctx context.Context, bin, dataDir string) error {
 			return fmt.Errorf("postgres not ready after a minute: %v\n%s", err, pg.output.String())
 		}
 	}
+}
+
+// durableSettings are the settings setDurable turns on or off.
+var durableSettings = []string{"fsync", "synchronous_commit", "full_page_writes"}
+
+// setDurable turns fsync, synchronous_commit and full_page_writes on or off
+// (ALTER SYSTEM and a configuration reload) and waits until conn's session
+// sees the change. Turning them on ends with a CHECKPOINT, so that pages
+// written without fsync are flushed before anything is timed.
+func setDurable(ctx context.Context, conn *pgx.Conn, on bool) error {
+	value := "off"
+	if on {
+		value = "on"
+	}
+	for _, name := range durableSettings {
+		if _, err := conn.Exec(ctx, "ALTER SYSTEM SET "+name+" = "+value); err != nil {
+			return fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+		return fmt.Errorf("reload configuration: %w", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, name := range durableSettings {
+		for {
+			var got string
+			if err := conn.QueryRow(ctx, "SHOW "+name).Scan(&got); err != nil {
+				return fmt.Errorf("show %s: %w", name, err)
+			}
+			if got == value {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s is still %s after reloading the configuration", name, got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if on {
+		if _, err := conn.Exec(ctx, "CHECKPOINT"); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	return nil
 }
 
 func (pg *postgres) connString() string {

@@ -59,7 +59,7 @@ func (p *pqsqlProcess) waitReady(ctx context.Context, start time.Time) error {
 	deadline := start.Add(5 * time.Minute)
 	for {
 		connCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		conn, err := pgx.Connect(connCtx, p.connString())
+		conn, err := pgx.Connect(connCtx, p.connString(readerUser))
 		cancel()
 		if err == nil {
 			p.ready = time.Since(start)
@@ -79,8 +79,10 @@ func (p *pqsqlProcess) waitReady(ctx context.Context, start time.Time) error {
 	}
 }
 
-func (p *pqsqlProcess) connString() string {
-	return fmt.Sprintf("host=127.0.0.1 port=%d user=bench password=bench-pw dbname=pqsql", p.port)
+// connString returns the connection string for user, one of the users of
+// benchConfig, whose password is the name followed by "-pw".
+func (p *pqsqlProcess) connString(user string) string {
+	return fmt.Sprintf("host=127.0.0.1 port=%d user=%s password=%s-pw dbname=pqsql", p.port, user, user)
 }
 
 func (p *pqsqlProcess) pid() int { return p.cmd.Process.Pid }
