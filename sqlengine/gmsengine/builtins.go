@@ -162,6 +162,7 @@ func dateFuncs() []*funcSpec {
 			x, _ := d.Float64()
 			return x, nil
 		}},
+		{name: "pqsql_age", minArgs: 1, maxArgs: 2, typ: fixedType(intervalType), nonDeterministic: true, eval: evalAge},
 		{name: "pqsql_make_date", minArgs: 3, maxArgs: 3, typ: fixedType(types.Date), eval: func(_ *sql.Context, _ *pgFunc, v []any) (any, error) {
 			var n [3]int64
 			for i := range n {
@@ -178,6 +179,31 @@ func dateFuncs() []*funcSpec {
 			return t, nil
 		}},
 	}
+}
+
+// evalAge is age(a, b), and age(a): the age at today's midnight. A
+// timestamptz is read in the session's zone, as PostgreSQL does.
+func evalAge(ctx *sql.Context, f *pgFunc, v []any) (any, error) {
+	loc := sessionLocation(ctx)
+	var ts [2]time.Time
+	for i, x := range v {
+		t, zoned, err := timeArg(ctx, f.args[i], x)
+		if err != nil {
+			return nil, err
+		}
+		if !zoned {
+			t = wallClockUTC(t)
+		} else {
+			t = wallClockUTC(t.In(loc))
+		}
+		ts[i] = t
+	}
+	if len(v) == 1 {
+		now := ctx.QueryTime().In(loc)
+		ts[1] = ts[0]
+		ts[0] = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return age(ts[0], ts[1]), nil
 }
 
 func evalDateTrunc(ctx *sql.Context, f *pgFunc, v []any) (any, error) {

@@ -125,6 +125,8 @@ func initCast(ctx *sql.Context, args []sql.Expression) (any, error) {
 		ct.gms = uuidType
 	case sqlengine.JSONOID, sqlengine.JSONBOID:
 		ct.gms = jsonType
+	case sqlengine.IntervalOID:
+		ct.gms = intervalType
 	case sqlengine.OIDOID:
 		ct.gms = oidType
 	case regclassOID, regtypeOID, regnamespaceOID:
@@ -184,8 +186,10 @@ func castValue(v any, ct *castTarget, loc *time.Location) (any, error) {
 			return nil, err
 		}
 		return constrainNumeric(d, ct.precision, ct.scale)
-	case sqlengine.TextOID, sqlengine.NameOID, sqlengine.IntervalOID:
+	case sqlengine.TextOID, sqlengine.NameOID:
 		return castText(v, ct.source, loc), nil
+	case sqlengine.IntervalOID:
+		return toInterval(v)
 	case sqlengine.VarcharOID, sqlengine.BPCharOID:
 		s := castText(v, ct.source, loc)
 		if ct.length > 0 && utf8.RuneCountInString(s) > ct.length {

@@ -89,8 +89,11 @@ func (f *pgFunc) String() string {
 
 // Type returns the result type.
 func (f *pgFunc) Type(ctx *sql.Context) sql.Type {
-	if st, ok := f.state.(*castTarget); ok {
+	switch st := f.state.(type) {
+	case *castTarget:
 		return st.gms
+	case *minMaxTarget:
+		return st.typ
 	}
 	return f.spec.typ(ctx, f.args)
 }
@@ -145,6 +148,9 @@ func newFunctionRegistry() map[string]sql.Function {
 	for _, f := range functionList() {
 		m[f.spec.name] = f.asFunction()
 	}
+	for name, f := range arithFunctions() {
+		m[name] = f
+	}
 	return m
 }
 
@@ -165,6 +171,12 @@ func functionList() []sqlFunction {
 	for _, s := range stringFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}
+	for _, s := range mathFuncs() {
+		fs = append(fs, sqlFunction{spec: s})
+	}
+	for _, s := range moreStringFuncs() {
+		fs = append(fs, sqlFunction{spec: s})
+	}
 	for _, s := range adminFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}
@@ -174,6 +186,7 @@ func functionList() []sqlFunction {
 	for _, s := range pgCatalogFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}
+	fs = append(fs, minMaxFunctions()...)
 	fs = append(fs, sqlFunction{spec: sleepSpec})
 	return fs
 }

@@ -108,6 +108,8 @@ func pgTypeOf(c *sql.Column) pgType {
 	switch {
 	case t == nil:
 		plain.OID = sqlengine.TextOID
+	case isIntervalType(t):
+		plain.OID, plain.Size = sqlengine.IntervalOID, 16
 	case isUUIDText(t):
 		plain.OID, plain.Size = sqlengine.UUIDOID, 16
 	case isJSONText(t):

@@ -146,9 +146,9 @@ func (t *translator) constant(c *pg_query.A_Const) (sqlparser.Expr, error) {
 	return nil, t.unsupported(c.Location, "unsupported constant")
 }
 
-// minMax converts GREATEST and LEAST. PostgreSQL ignores NULL arguments where
-// MySQL returns NULL, so each argument is replaced by the first non-NULL of it
-// and the others: the result is NULL only when all arguments are.
+// minMax converts GREATEST and LEAST into pqsql_greatest and pqsql_least,
+// which skip NULL arguments (MySQL's return NULL if any is) and type the
+// result as PostgreSQL does.
 func (t *translator) minMax(m *pg_query.MinMaxExpr) (sqlparser.Expr, error) {
 	name := "greatest"
 	if m.Op == pg_query.MinMaxOp_IS_LEAST {
@@ -158,43 +158,7 @@ func (t *translator) minMax(m *pg_query.MinMaxExpr) (sqlparser.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The guard repeats every argument once per argument; nested calls would
-	// grow the tree exponentially, so large argument lists keep MySQL's
-	// NULL semantics instead.
-	if len(args) < 2 || len(args)*exprSize(args...) > maxGuardedMinMaxSize {
-		return funcExpr(name, args...), nil
-	}
-	guarded := make([]sqlparser.Expr, len(args))
-	for i, a := range args {
-		if neverNull(a) {
-			guarded[i] = a
-			continue
-		}
-		alternatives := []sqlparser.Expr{a}
-		for j, b := range args {
-			if j != i {
-				alternatives = append(alternatives, b)
-			}
-		}
-		guarded[i] = funcExpr("coalesce", alternatives...)
-	}
-	return funcExpr(name, guarded...), nil
-}
-
-// maxGuardedMinMaxSize bounds the expression nodes a NULL-skipping GREATEST
-// or LEAST may repeat.
-const maxGuardedMinMaxSize = 512
-
-// exprSize counts the AST nodes of exprs.
-func exprSize(exprs ...sqlparser.Expr) int {
-	n := 0
-	for _, e := range exprs {
-		_ = sqlparser.Walk(func(sqlparser.SQLNode) (bool, error) {
-			n++
-			return true, nil
-		}, e)
-	}
-	return n
+	return funcExpr(pqsqlPrefix+name, args...), nil
 }
 
 // checkNumericLiteral rejects the numeric literal forms PostgreSQL 16 added
@@ -492,15 +456,15 @@ func (t *translator) operator(a *pg_query.A_Expr, op string) (sqlparser.Expr, er
 		}
 		switch op {
 		case "-":
-			return &sqlparser.UnaryExpr{Operator: sqlparser.UMinusStr, Expr: paren(arg)}, nil
+			return funcExpr(pqsqlPrefix+"neg", arg), nil
 		case "+":
 			return arg, nil
 		case "~":
 			return &sqlparser.UnaryExpr{Operator: sqlparser.TildaStr, Expr: paren(arg)}, nil
 		case "@":
-			return funcExpr("abs", arg), nil
+			return funcExpr(pqsqlPrefix+"abs", arg), nil
 		case "|/":
-			return funcExpr("sqrt", arg), nil
+			return funcExpr(pqsqlPrefix+"sqrt", arg), nil
 		}
 		return nil, t.unsupported(a.Location, "operator %s is not supported", op)
 	}
@@ -534,17 +498,20 @@ func (t *translator) operator(a *pg_query.A_Expr, op string) (sqlparser.Expr, er
 		return cmp(sqlparser.LessEqualStr), nil
 	case ">=":
 		return cmp(sqlparser.GreaterEqualStr), nil
+	// Arithmetic takes its result type from the operands' types (int4 +
+	// int4 is int4, date + int4 a date, timestamp - timestamp an interval),
+	// which the engine decides once the operand types are known.
 	case "+":
-		return bin(sqlparser.PlusStr), nil
+		return funcExpr(pqsqlPrefix+"add", left, right), nil
 	case "-":
-		return bin(sqlparser.MinusStr), nil
+		return funcExpr(pqsqlPrefix+"sub", left, right), nil
 	case "*":
-		return bin(sqlparser.MultStr), nil
+		return funcExpr(pqsqlPrefix+"mul", left, right), nil
 	case "/":
 		// Integer or numeric division depends on the operands' runtime types.
 		return funcExpr(pqsqlPrefix+"div", left, right), nil
 	case "%":
-		return bin(sqlparser.ModStr), nil
+		return funcExpr(pqsqlPrefix+"mod", left, right), nil
 	case "^":
 		return funcExpr("power", left, right), nil
 	case "&":

@@ -21,6 +21,7 @@ func PqsqlFunctions() []string {
 	return []string{
 		"pqsql_cast(value, typename text[, typmod int...]): PostgreSQL cast; typename is canonical (int4, numeric, varchar, ...); numeric(p,s) passes p, s; varchar(n)/bpchar(n) pass n; timestamp(p)/timestamptz(p)/time(p) pass p",
 		"pqsql_div(a, b): a / b with PostgreSQL semantics (integer division for integers, 22012 on zero)",
+		"pqsql_add(a, b), pqsql_sub(a, b), pqsql_mul(a, b), pqsql_mod(a, b), pqsql_neg(a), pqsql_abs(a): +, -, *, % (and mod), unary - and abs with PostgreSQL's result types (int4 + int4 is int4, date + int4 a date, timestamp - timestamp an interval) and overflow errors",
 		"pqsql_generate_series(start, stop[, step]): a TABLE function (sql.TableFunction) of one column; arguments may be bind variables",
 		"pqsql_extract(field text, source): EXTRACT(field FROM source), numeric result",
 		"pqsql_date_part(field text, source)",
@@ -33,6 +34,12 @@ func PqsqlFunctions() []string {
 		"pqsql_make_date(year int, month int, day int)",
 		"pqsql_current_time(): CURRENT_TIME (timetz)",
 		"pqsql_split_part(text, delimiter text, n int)",
+		"pqsql_lpad(text, n int[, fill text]), pqsql_rpad(text, n int[, fill text]), pqsql_left(text, n int), pqsql_right(text, n int), pqsql_chr(int), pqsql_starts_with(text, prefix text)",
+		"pqsql_sqrt(float8), pqsql_cbrt(float8), pqsql_round(x[, places int]): round(float8) rounds half to even, round(numeric) half away from zero",
+		"pqsql_concat_ws(sep, x, ...): concat_ws, and concat(...) as pqsql_concat_ws('', ...), writing values in PostgreSQL's text form",
+		"pqsql_greatest(x, ...), pqsql_least(x, ...): GREATEST and LEAST, skipping NULL arguments",
+		"pqsql_substring(s, start[, count]): also substr and SUBSTRING(s FROM start FOR count)",
+		"pqsql_ceil(x), pqsql_floor(x), pqsql_sign(x): numeric for numeric, float8 otherwise (also ceiling)",
 		"pqsql_initcap(text)",
 		"pqsql_regexp_replace(source, pattern, replacement[, flags])",
 		"pqsql_btrim(text, characters text), pqsql_ltrim(text, characters text), pqsql_rtrim(text, characters text): only when characters is not a single constant character",
@@ -84,7 +91,8 @@ func pqsqlCall(name string) bool {
 		"pg_get_function_arguments", "pg_get_function_result", "pg_get_statisticsobjdef_columns",
 		"pg_relation_is_publishable", "pg_get_serial_sequence", "pg_size_pretty", "pg_table_size",
 		"pg_total_relation_size", "pg_relation_size", "pg_is_in_recovery", "pg_postmaster_start_time",
-		"txid_current", "pg_encoding_to_char", "pg_has_role", "pg_sleep":
+		"txid_current", "pg_encoding_to_char", "pg_has_role", "pg_sleep", "lpad", "rpad", "left", "right",
+		"chr", "starts_with", "sqrt", "cbrt", "round", "ceil", "floor", "sign":
 		return true
 	}
 	return strings.HasPrefix(name, "has_") && strings.HasSuffix(name, "_privilege")
@@ -219,8 +227,18 @@ func (t *translator) stringAgg(fc *pg_query.FuncCall, args []sqlparser.Expr) (sq
 	if fc.Over != nil {
 		return nil, t.unsupported(fc.Location, "string_agg as a window function is not supported")
 	}
+	// GROUP_CONCAT skips empty strings where string_agg keeps them, so ''
+	// goes in as NUL, which PostgreSQL text cannot contain, and comes out
+	// as '' again.
+	marked := &sqlparser.CaseExpr{
+		Whens: []*sqlparser.When{{
+			Cond: &sqlparser.ComparisonExpr{Left: paren(args[0]), Operator: sqlparser.EqualStr, Right: sqlparser.NewStrVal(nil)},
+			Val:  sqlparser.NewStrVal([]byte{0}),
+		}},
+		Else: args[0],
+	}
 	gc := &sqlparser.GroupConcatExpr{
-		Exprs:     sqlparser.SelectExprs{&sqlparser.AliasedExpr{Expr: args[0]}},
+		Exprs:     sqlparser.SelectExprs{&sqlparser.AliasedExpr{Expr: marked}},
 		Separator: sqlparser.Separator{SeparatorString: string(sep.Val)},
 	}
 	if fc.AggDistinct {
@@ -233,7 +251,7 @@ func (t *translator) stringAgg(fc *pg_query.FuncCall, args []sqlparser.Expr) (sq
 		}
 		gc.OrderBy = order
 	}
-	return gc, nil
+	return funcExpr("replace", gc, sqlparser.NewStrVal([]byte{0}), sqlparser.NewStrVal(nil)), nil
 }
 
 // mapFunction maps a PostgreSQL function onto a GMS builtin with the same
@@ -259,7 +277,7 @@ func (t *translator) mapFunction(fc *pg_query.FuncCall, name string, args []sqlp
 				return nil, t.unsupported(fc.Location, "substring with a regular expression is not supported")
 			}
 		}
-		return call("substring", args...)
+		return call(pqsqlPrefix+"substring", args...)
 	case "position": // position(sub IN s) arrives as position(s, sub)
 		if len(args) == 2 {
 			return call("locate", args[1], args[0])
@@ -287,14 +305,24 @@ func (t *translator) mapFunction(fc *pg_query.FuncCall, name string, args []sqlp
 		}
 	case "pow":
 		return call("power", args...)
+	case "abs":
+		if len(args) == 1 {
+			return call(pqsqlPrefix+"abs", args...)
+		}
+	case "mod":
+		if len(args) == 2 {
+			return call(pqsqlPrefix+"mod", args...)
+		}
 	case "stddev": // PostgreSQL's stddev and variance are the sample statistics
 		return call("stddev_samp", args...)
 	case "variance":
 		return call("var_samp", args...)
-	case "concat": // PostgreSQL's concat skips NULLs, as CONCAT_WS does
-		return call("concat_ws", append([]sqlparser.Expr{sqlparser.NewStrVal(nil)}, args...)...)
+	case "concat": // PostgreSQL's concat skips NULLs, as concat_ws does
+		return call(pqsqlPrefix+"concat_ws", append([]sqlparser.Expr{sqlparser.NewStrVal(nil)}, args...)...)
+	case "concat_ws":
+		return call(pqsqlPrefix+"concat_ws", args...)
 	case "ceiling":
-		return call("ceil", args...)
+		return call(pqsqlPrefix+"ceil", args...)
 	case "bool_and", "every":
 		return call("min", args...)
 	case "bool_or":
@@ -349,7 +377,9 @@ func (t *translator) sqlValueFunction(f *pg_query.SQLValueFunction) (sqlparser.E
 	}
 	switch f.Op {
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_DATE:
-		return funcExpr("current_date"), nil
+		// GMS's CURRENT_DATE is text; as a date it takes part in date
+		// arithmetic (current_date - 7) and reports type date.
+		return castCall(funcExpr("current_date"), "date"), nil
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N:
 		return funcExpr(pqsqlPrefix + "current_time"), nil
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N:

@@ -10,6 +10,7 @@ import (
 	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/expression/function"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
 )
@@ -62,6 +63,46 @@ func newGMSFixture(t *testing.T) *gmsFixture {
 	engine.Analyzer.Catalog.RegisterFunction(ctx, sql.Function2{
 		Name: "pqsql_div",
 		Fn:   func(_ *sql.Context, a, b sql.Expression) sql.Expression { return expression.NewIntDiv(a, b) },
+	})
+	// Stand-ins for the engine's arithmetic operators: GMS's own operators
+	// compute the same values on these integers.
+	for name, op := range map[string]func(a, b sql.Expression) sql.Expression{
+		"pqsql_add": func(a, b sql.Expression) sql.Expression { return expression.NewPlus(a, b) },
+		"pqsql_sub": func(a, b sql.Expression) sql.Expression { return expression.NewMinus(a, b) },
+		"pqsql_mul": func(a, b sql.Expression) sql.Expression { return expression.NewMult(a, b) },
+		"pqsql_mod": func(a, b sql.Expression) sql.Expression { return expression.NewMod(a, b) },
+	} {
+		engine.Analyzer.Catalog.RegisterFunction(ctx, sql.Function2{
+			Name: name,
+			Fn:   func(_ *sql.Context, a, b sql.Expression) sql.Expression { return op(a, b) },
+		})
+	}
+	// Stand-ins for pqsql_greatest and pqsql_least: GMS's, on arguments
+	// that each fall back to the others when NULL, which skips NULLs.
+	for name, fn := range map[string]func(*sql.Context, ...sql.Expression) (sql.Expression, error){
+		"pqsql_greatest": function.NewGreatest, "pqsql_least": function.NewLeast,
+	} {
+		engine.Analyzer.Catalog.RegisterFunction(ctx, sql.FunctionN{Name: name, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+			guarded := make([]sql.Expression, len(args))
+			for i := range args {
+				alternatives := append([]sql.Expression{args[i]}, args[:i]...)
+				alternatives = append(alternatives, args[i+1:]...)
+				c, err := function.NewCoalesce(ctx, alternatives...)
+				if err != nil {
+					return nil, err
+				}
+				guarded[i] = c
+			}
+			return fn(ctx, guarded...)
+		}})
+	}
+	// Stand-in for pqsql_concat_ws: GMS's agrees on text.
+	engine.Analyzer.Catalog.RegisterFunction(ctx, sql.FunctionN{Name: "pqsql_concat_ws", Fn: function.NewConcatWithSeparator})
+	// Stand-in for pqsql_substring: GMS's agrees for starts of 1 or more.
+	engine.Analyzer.Catalog.RegisterFunction(ctx, sql.FunctionN{Name: "pqsql_substring", Fn: function.NewSubstring})
+	engine.Analyzer.Catalog.RegisterFunction(ctx, sql.Function1{
+		Name: "pqsql_neg",
+		Fn:   func(_ *sql.Context, a sql.Expression) sql.Expression { return expression.NewUnaryMinus(a) },
 	})
 	// Stand-in for pqsql_cast, enough for tests that look at names only.
 	engine.Analyzer.Catalog.RegisterFunction(ctx, sql.FunctionN{
