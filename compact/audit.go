@@ -1,6 +1,7 @@
 package compact
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,8 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,15 +53,26 @@ type Erasure struct {
 // its kind byte, then for integer, date and timestamp keys the value as 8
 // big-endian bytes, for bool one byte, for text, bytea and uuid the bytes.
 func KeyHash(secret []byte, k tombstone.Key) string {
-	b := []byte{byte(k.Kind())}
+	return newKeyHasher(secret).hash(k)
+}
+
+// keyHasher computes KeyHash for many keys under one secret, reusing the
+// HMAC state and buffers: a VACUUM can hash millions of keys.
+type keyHasher struct {
+	m   hash.Hash
+	buf []byte
+}
+
+func newKeyHasher(secret []byte) *keyHasher {
+	return &keyHasher{m: hmac.New(sha256.New, secret)}
+}
+
+func (h *keyHasher) hash(k tombstone.Key) string {
+	b := append(h.buf[:0], byte(k.Kind()))
 	switch k.Kind() {
-	case tombstone.KindText:
+	case tombstone.KindText, tombstone.KindBytes, tombstone.KindUUID:
+		// Text returns the bytes of all three kinds without copying.
 		b = append(b, k.Text()...)
-	case tombstone.KindBytes:
-		b = append(b, k.Bytes()...)
-	case tombstone.KindUUID:
-		u := k.UUID()
-		b = append(b, u[:]...)
 	case tombstone.KindBool:
 		if k.Bool() {
 			b = append(b, 1)
@@ -68,9 +82,11 @@ func KeyHash(secret []byte, k tombstone.Key) string {
 	default:
 		b = binary.BigEndian.AppendUint64(b, uint64(k.Int()))
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write(b)
-	return hex.EncodeToString(m.Sum(nil))
+	h.m.Reset()
+	h.m.Write(b)
+	b = h.m.Sum(b[:0])
+	h.buf = b
+	return hex.EncodeToString(b)
 }
 
 // auditPath returns the path of t's erasure audit file.
@@ -83,20 +99,13 @@ func auditPath(t *tables.Table) (string, error) {
 }
 
 // appendErasures durably appends entries to t's audit file, one JSON line
-// each, after cutting off a torn last line.
-func appendErasures(t *tables.Table, entries []Erasure) error {
+// each, after cutting off a torn last line. The lines are streamed to the
+// file rather than built in memory: a VACUUM can apply millions of
+// tombstones.
+func appendErasures(t *tables.Table, entries iter.Seq[Erasure]) error {
 	path, err := auditPath(t)
 	if err != nil {
 		return err
-	}
-	var buf bytes.Buffer
-	for _, e := range entries {
-		line, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("append erasures: %w", err)
-		}
-		buf.Write(line)
-		buf.WriteByte('\n')
 	}
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -111,7 +120,18 @@ func appendErasures(t *tables.Table, entries []Erasure) error {
 		if err := f.Truncate(end); err != nil {
 			return err
 		}
-		if _, err := f.WriteAt(buf.Bytes(), end); err != nil {
+		if _, err := f.Seek(end, io.SeekStart); err != nil {
+			return err
+		}
+		w := bufio.NewWriterSize(f, 256<<10)
+		// Encode writes what json.Marshal returns, then '\n'.
+		enc := json.NewEncoder(w)
+		for e := range entries {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+		}
+		if err := w.Flush(); err != nil {
 			return err
 		}
 		return f.Sync()

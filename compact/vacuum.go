@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pqsql/pqsql/tables"
-	"github.com/pqsql/pqsql/tombstone"
 )
 
 // defaultRowGroupRows is the row group size of a VACUUM's output by default.
@@ -106,23 +105,24 @@ func Vacuum(ctx context.Context, t *tables.Table, opts Options) (res Result, err
 
 	snap := t.Snapshot()
 	res.Seq = snap.Seq()
-	var applied []tombstone.Tombstone
-	for _, ts := range t.Tombstones() {
-		if ts.Seq <= res.Seq {
-			applied = append(applied, ts)
-		}
+	// The tombstones are walked in the log, never copied: a VACUUM can
+	// apply millions of them.
+	applied := snap.Tombstones()
+	nApplied := 0
+	for range applied {
+		nApplied++
 	}
 	res.FilesBefore = len(snap.Files())
 	res.BytesBefore, err = totalSize(snap.Files())
 	if err != nil {
 		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
 	}
-	if len(applied) == 0 && res.FilesBefore <= 1 {
+	if nApplied == 0 && res.FilesBefore <= 1 {
 		res.FilesAfter, res.BytesAfter, res.RowsRemaining = res.FilesBefore, res.BytesBefore, t.RowCount()
 		opts.Logger.Info().Str("table", t.Name()).Msg("VACUUM: nothing to do")
 		return res, nil
 	}
-	if len(applied) > 0 && len(opts.AuditSecret) == 0 {
+	if nApplied > 0 && len(opts.AuditSecret) == 0 {
 		return res, fmt.Errorf("vacuum %s: no audit secret configured: erased keys cannot be recorded", t.Name())
 	}
 	if err := hook("snapshot"); err != nil {
@@ -154,17 +154,21 @@ func Vacuum(ctx context.Context, t *tables.Table, opts Options) (res Result, err
 	}
 	// The audit is written ahead of the commit and its entries count only
 	// once the table's applied_seq reaches their VACUUM (see Erasures).
-	if len(applied) > 0 {
+	if nApplied > 0 {
 		if err := hook("audit"); err != nil {
 			return discard(err)
 		}
 		now := time.Now().UTC()
-		entries := make([]Erasure, len(applied))
-		for i, ts := range applied {
-			entries[i] = Erasure{
-				Table: t.Name(), Seq: ts.Seq, KeyColumn: ts.KeyColumn, KeyHash: KeyHash(opts.AuditSecret, ts.Key),
-				DeletedAt: ts.DeletedAt, Actor: ts.Actor, Reason: ts.Reason,
-				VacuumedAt: now, VacuumedBy: opts.Actor, VacuumSeq: res.Seq, RowsRemoved: live.RemovedBy(ts),
+		hasher := newKeyHasher(opts.AuditSecret)
+		entries := func(yield func(Erasure) bool) {
+			for ts := range applied {
+				if !yield(Erasure{
+					Table: t.Name(), Seq: ts.Seq, KeyColumn: ts.KeyColumn, KeyHash: hasher.hash(ts.Key),
+					DeletedAt: ts.DeletedAt, Actor: ts.Actor, Reason: ts.Reason,
+					VacuumedAt: now, VacuumedBy: opts.Actor, VacuumSeq: res.Seq, RowsRemoved: live.RemovedBy(ts),
+				}) {
+					return
+				}
 			}
 		}
 		if err := appendErasures(t, entries); err != nil {
@@ -183,7 +187,7 @@ func Vacuum(ctx context.Context, t *tables.Table, opts Options) (res Result, err
 		return discard(err)
 	}
 	res.Rewritten = true
-	res.TombstonesApplied = len(applied)
+	res.TombstonesApplied = nApplied
 	res.RowsRemoved, res.RowsRemaining = live.Removed, live.Rows
 	files := t.Files()
 	res.FilesAfter = len(files)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -283,6 +284,15 @@ func (s *Snapshot) RewriteFormat() (RewriteFormat, error) {
 	return rf, nil
 }
 
+// Tombstones returns the tombstones of the table's log that the snapshot
+// sees (Seq <= s.Seq()), in log order, without copying the log.
+func (s *Snapshot) Tombstones() iter.Seq[tombstone.Tombstone] {
+	if s.table.tlog == nil {
+		return func(func(tombstone.Tombstone) bool) {}
+	}
+	return s.table.tlog.Range(s.tomb.Seq())
+}
+
 // LiveStats describes the rows ReadLive passed on and left out.
 type LiveStats struct {
 	// Rows is the number of rows passed on, Removed the number left out.
@@ -337,16 +347,6 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 		}
 	}()
 	ls := &LiveStats{removedBy: make(map[seqKey]int64), kept: make(map[tombstone.Key]int64)}
-	// seqsOf lists, per deleted key, the sequence numbers of its
-	// tombstones in the snapshot, ascending.
-	seqsOf := make(map[tombstone.Key][]uint64)
-	if t.tlog != nil {
-		for _, ts := range t.tlog.All() {
-			if ts.Seq <= s.tomb.Seq() {
-				seqsOf[ts.Key] = append(seqsOf[ts.Key], ts.Seq)
-			}
-		}
-	}
 	mem := memory.DefaultAllocator
 	plan := t.plans[t.key]
 	var keys []tombstone.Key
@@ -359,7 +359,7 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 		}
 		// Keys are also decoded where no row can be hidden, to count the
 		// rows whose key was deleted before their file came (see kept).
-		filter := t.keyKind != tombstone.KindInvalid && (s.mayHide(df.seq) || len(seqsOf) > 0)
+		filter := t.keyKind != tombstone.KindInvalid && (s.mayHide(df.seq) || t.tlog != nil && t.tlog.Len() > 0)
 		for rg := range df.reader.NumRowGroups() {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -403,22 +403,19 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 								hs[i] = false
 								continue
 							}
-							seqs, deleted := seqsOf[ks[i]]
-							if !deleted {
-								continue
-							}
-							k := cloneKey(ks[i])
+							// The snapshot's index answers these probes: a
+							// copy of the log keyed by Key would cost the
+							// memory of every tombstone again.
 							if hs[i] {
 								// The oldest tombstone newer than the file.
-								j, _ := slices.BinarySearch(seqs, df.seq+1)
-								if j < len(seqs) {
-									ls.removedBy[seqKey{seqs[j], k}]++
+								if seq, ok := s.tomb.FirstAfter(ks[i], df.seq); ok {
+									ls.removedBy[seqKey{seq, cloneKey(ks[i])}]++
 								}
-							} else {
-								ls.kept[k]++
+							} else if _, deleted := s.tomb.Lookup(ks[i]); deleted {
+								ls.kept[cloneKey(ks[i])]++
 							}
 						}
-						err = emitRuns(whole, hs, ls, fn)
+						err = emitRuns(ctx, whole, hs, ls, fn)
 					}
 					clear(ks)
 					keyArr.Release()
@@ -474,12 +471,57 @@ func recordWithSchema(ctx context.Context, sc *arrow.Schema, rec arrow.RecordBat
 	return array.NewRecordBatch(sc, cols, rec.NumRows()), nil
 }
 
-// emitRuns passes each run of rows of rec that hidden does not mark to fn.
-func emitRuns(rec arrow.RecordBatch, hidden []bool, ls *LiveStats, fn func(arrow.RecordBatch) error) error {
+// maxSliceRuns is the most runs of surviving rows emitRuns passes on as
+// zero-copy slices; a batch with more is filtered into one record instead.
+// Each record passed on costs the Parquet writer a fixed overhead per
+// column (level builders, chunked arrays, dictionary lookups), which for
+// scattered deletes (every 10th row, say) dominated the whole VACUUM and
+// its garbage; one filter copy per batch is far cheaper.
+const maxSliceRuns = 4
+
+// emitRuns passes the rows of rec that hidden does not mark to fn: as they
+// are if none is hidden, as slices if they form at most maxSliceRuns runs,
+// and otherwise as one filtered copy.
+func emitRuns(ctx context.Context, rec arrow.RecordBatch, hidden []bool, ls *LiveStats, fn func(arrow.RecordBatch) error) error {
 	n := len(hidden)
+	removed, runs := 0, 0
+	for i, h := range hidden {
+		if h {
+			removed++
+		} else if i == 0 || hidden[i-1] {
+			runs++
+		}
+	}
+	ls.Removed += int64(removed)
+	ls.Rows += int64(n - removed)
+	switch {
+	case removed == 0:
+		return fn(rec)
+	case runs == 0:
+		return nil
+	case runs > maxSliceRuns:
+		keep := array.NewBooleanBuilder(memory.DefaultAllocator)
+		keep.Reserve(n)
+		for _, h := range hidden {
+			keep.UnsafeAppend(!h)
+		}
+		mask := keep.NewBooleanArray()
+		keep.Release()
+		filtered, err := compute.FilterRecordBatch(ctx, rec, mask, compute.DefaultFilterOptions())
+		mask.Release()
+		if err == nil {
+			if filtered.NumRows() != int64(n-removed) {
+				filtered.Release()
+				return fmt.Errorf("filter kept %d rows, want %d", filtered.NumRows(), n-removed)
+			}
+			err = fn(filtered)
+			filtered.Release()
+			return err
+		}
+		// A type the filter kernels do not support: slices always work.
+	}
 	for i := 0; i < n; {
 		if hidden[i] {
-			ls.Removed++
 			i++
 			continue
 		}
@@ -488,7 +530,6 @@ func emitRuns(rec arrow.RecordBatch, hidden []bool, ls *LiveStats, fn func(arrow
 			j++
 		}
 		part := rec.NewSlice(int64(i), int64(j))
-		ls.Rows += int64(j - i)
 		err := fn(part)
 		part.Release()
 		if err != nil {

@@ -180,6 +180,30 @@ func (s Snapshot) Lookup(k Key) (seq uint64, ok bool) {
 	return s.ix.lookup(k, s.asOf)
 }
 
+// FirstAfter returns the lowest sequence number of a tombstone of k that
+// the snapshot sees and that is greater than fileSeq: the DELETE that first
+// hid a row with key k of a file registered at fileSeq. ok is false if no
+// such tombstone exists (the row is not hidden).
+func (s Snapshot) FirstAfter(k Key, fileSeq uint64) (seq uint64, ok bool) {
+	if s.ix == nil {
+		return 0, false
+	}
+	ix := s.ix
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	m, ok := ix.maxSeq(k)
+	if !ok || m <= fileSeq {
+		return 0, false
+	}
+	// older is ascending and below m.
+	for _, o := range ix.older[k] {
+		if o > fileSeq {
+			return o, o <= s.asOf
+		}
+	}
+	return m, m <= s.asOf
+}
+
 // Hidden reports whether a row with key k in a data file registered at
 // fileSeq is deleted: whether the snapshot sees a tombstone of k with a
 // sequence number greater than fileSeq.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -426,6 +427,31 @@ func (l *Log) All() []Tombstone {
 		out[i] = l.tombstone(&ix.entries[i])
 	}
 	return out
+}
+
+// Range returns the tombstones with Seq <= upToSeq, in the order they were
+// appended, without copying the log as All does: a VACUUM walks millions
+// of them. It reads the tombstones the log holds when it is called; those
+// appended or dropped meanwhile do not change what it yields.
+func (l *Log) Range(upToSeq uint64) iter.Seq[Tombstone] {
+	ix := l.idx.Load()
+	ix.mu.RLock()
+	// Appends only write past len(entries), and DropApplied swaps in a new
+	// index, so this prefix never changes and is read without the lock.
+	entries := ix.entries
+	ix.mu.RUnlock()
+	return func(yield func(Tombstone) bool) {
+		for i := range entries {
+			s := &entries[i]
+			if s.seq > upToSeq {
+				// Batches are appended in ascending sequence order.
+				return
+			}
+			if !yield(l.tombstone(s)) {
+				return
+			}
+		}
+	}
 }
 
 func (l *Log) tombstone(s *stored) Tombstone {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +144,26 @@ func TestLookupKeepsHighestSeq(t *testing.T) {
 	} {
 		if got := tc.snap.Hidden(k, tc.fileSeq); got != tc.want {
 			t.Errorf("snapshot@%d Hidden(fileSeq=%d) = %v, want %v", tc.snap.Seq(), tc.fileSeq, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		snap    Snapshot
+		fileSeq uint64
+		want    uint64 // 0: not hidden
+	}{
+		{l.Snapshot(), 0, s1},       // old file: first hidden by s1
+		{l.Snapshot(), fileSeq, s3}, // new file: hidden by s3 only
+		{l.Snapshot(), s3, 0},       // registered after the last DELETE
+		{snapBetween, 0, s1},        // old file, hidden by s1
+		{snapBetween, fileSeq, 0},   // the snapshot predates s3
+		{Snapshot{}, 0, 0},          // zero snapshot hides nothing
+	} {
+		got, ok := tc.snap.FirstAfter(k, tc.fileSeq)
+		if ok != (tc.want != 0) || ok && got != tc.want {
+			t.Errorf("snapshot@%d FirstAfter(fileSeq=%d) = %d, %v; want %d", tc.snap.Seq(), tc.fileSeq, got, ok, tc.want)
+		}
+		if ok != tc.snap.Hidden(k, tc.fileSeq) {
+			t.Errorf("snapshot@%d FirstAfter(fileSeq=%d) disagrees with Hidden", tc.snap.Seq(), tc.fileSeq)
 		}
 	}
 	if s, ok := snapBetween.Lookup(k); !ok || s != s1 {
@@ -397,5 +418,39 @@ func TestTornTailWarns(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "int:1") {
 		t.Error("key value logged")
+	}
+}
+
+// TestRange checks that Range yields the tombstones up to a sequence
+// number in log order, the same as All, and that what it yields is fixed
+// when it is called: later appends and drops do not change it.
+func TestRange(t *testing.T) {
+	l := openTest(t, t.TempDir())
+	defer l.Close()
+	s1 := mustAppend(t, l, ts(IntKey(1), IntKey(2)))
+	s2 := mustAppend(t, l, ts(TextKey("a")))
+	r := l.Range(s2)
+	mustAppend(t, l, ts(IntKey(3))) // above s2: never yielded
+	if err := l.DropApplied(context.Background(), s1, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a Seq can be walked more than once
+		var got []Key
+		for tb := range r {
+			if tb.Table != l.Table() || tb.Actor != "dpo" || !tb.DeletedAt.Equal(testTime) {
+				t.Fatalf("tombstone %+v", tb)
+			}
+			got = append(got, tb.Key)
+		}
+		if want := []Key{IntKey(1), IntKey(2), TextKey("a")}; !slices.Equal(got, want) {
+			t.Fatalf("Range(%d) = %v, want %v", s2, got, want)
+		}
+	}
+	n := 0
+	for range l.Range(s1) {
+		n++
+	}
+	if n != 0 {
+		t.Fatalf("Range(%d) after DropApplied yields %d tombstones", s1, n)
 	}
 }

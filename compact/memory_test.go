@@ -1,0 +1,126 @@
+package compact
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pqsql/pqsql/tables"
+)
+
+// TestVacuumMemoryProfile measures a VACUUM of a bench/gendata events table
+// after every 10th id is deleted. It runs only when PQSQL_VACUUM_DATA names
+// a directory with events.parquet (see bench/gendata); it is a measurement
+// aid, not a regression test.
+func TestVacuumMemoryProfile(t *testing.T) {
+	src := os.Getenv("PQSQL_VACUUM_DATA")
+	if src == "" {
+		t.Skip("PQSQL_VACUUM_DATA not set")
+	}
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(src, "events.parquet"), filepath.Join(dir, "events.parquet"))
+	ctx := context.Background()
+	cat, err := tables.Open(ctx, dir, tables.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	tbl := cat.Table("events")
+	n := tbl.RowCount()
+	step := int64(10)
+	if v, err := strconv.Atoi(os.Getenv("PQSQL_VACUUM_EVERY")); err == nil && v > 0 {
+		step = int64(v)
+	}
+	const batch = 10000
+	keys := make([]any, 0, batch)
+	for id := int64(0); id < n; id += step {
+		keys = append(keys, id)
+		if len(keys) == batch {
+			if _, err := tbl.Delete(ctx, keys, "bench", "gdpr"); err != nil {
+				t.Fatal(err)
+			}
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		if _, err := tbl.Delete(ctx, keys, "bench", "gdpr"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys = nil
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak.Load() {
+				if p := os.Getenv("PQSQL_VACUUM_PEAKPROFILE"); p != "" && ms.HeapAlloc > peak.Load()+16<<20 {
+					if f, err := os.Create(p); err == nil {
+						_ = pprof.Lookup("heap").WriteTo(f, 0)
+						f.Close()
+					}
+				}
+				peak.Store(ms.HeapAlloc)
+			}
+		}
+	}()
+	if p := os.Getenv("PQSQL_VACUUM_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	res, err := Vacuum(ctx, tbl, Options{AuditSecret: testSecret, Actor: "bench"})
+	el := time.Since(start)
+	close(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	t.Logf("rows %d removed %d remaining %d tombstones %d: %v; heap before %d MiB, peak %d MiB, total alloc %d MiB, mallocs %d",
+		n, res.RowsRemoved, res.RowsRemaining, res.TombstonesApplied, el,
+		before.HeapAlloc>>20, peak.Load()>>20, (after.TotalAlloc-before.TotalAlloc)>>20, after.Mallocs-before.Mallocs)
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	in, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
