@@ -18,7 +18,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: all build run test test-deps lint bench bench-deps testdata fuzz clean
+.PHONY: all build run test test-deps test-deps-apt lint bench bench-deps testdata fuzz clean
 
 all: build
 
@@ -29,9 +29,40 @@ run: build
 	./$(BIN) serve --data ./testdata --listen $(LISTEN) --log-format console
 
 # test-deps installs what the integration tests need on a fresh Debian
-# machine; it does nothing when everything is there.
-test-deps:
-	@command -v psql >/dev/null 2>&1 || ($(APT) update && $(APT) install -y postgresql-client)
+# machine: psql, and the client drivers that integration/clients_test.go runs
+# (pgjdbc on a JDK, psycopg2, SQLAlchemy, pandas, psycopg 3 and asyncpg for
+# Debian's /usr/bin/python3, node-postgres from integration/clients'
+# package-lock.json). It installs only what is missing, with one apt-get
+# update, and does nothing when everything is there.
+CLIENTS_DIR := integration/clients
+TEST_PY     := /usr/bin/python3
+
+test-deps: $(CLIENTS_DIR)/node_modules/.package-lock.json
+
+# Module to import with $(TEST_PY):Debian package providing it. (The mkdir
+# below: the JDK's postinst fails on slim images without /usr/share/man/man1.)
+TEST_PY_DEBS := psycopg2:python3-psycopg2 sqlalchemy:python3-sqlalchemy \
+	pandas:python3-pandas psycopg:python3-psycopg asyncpg:python3-asyncpg
+
+test-deps-apt:
+	@missing=""; \
+	command -v psql >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
+	command -v javac >/dev/null 2>&1 || missing="$$missing default-jdk-headless"; \
+	[ -f /usr/share/java/postgresql.jar ] || missing="$$missing libpostgresql-jdbc-java"; \
+	for m in $(TEST_PY_DEBS); do \
+		$(TEST_PY) -c "import $${m%%:*}" >/dev/null 2>&1 || missing="$$missing $${m#*:}"; \
+	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "test-deps: installing$$missing"; \
+		$(SUDO) mkdir -p /usr/share/man/man1; \
+		$(APT) update && $(APT) install -y $$missing; \
+	fi
+
+# npm ci writes node_modules/.package-lock.json: rerun it when the lock changes.
+$(CLIENTS_DIR)/node_modules/.package-lock.json: $(CLIENTS_DIR)/package-lock.json | test-deps-apt
+	cd $(CLIENTS_DIR) && npm ci --no-audit --no-fund
+	touch $@
 
 # The timeout is per package; 10 minutes keeps a hung test from taking the
 # whole run past 15 minutes on 2 cores.

@@ -284,6 +284,10 @@ var timestampLayouts = []string{
 	"2006-01-02 15:04Z07:00",
 	"2006-01-02 15:04Z07",
 	"2006-01-02 15:04",
+	// A date with an offset and no time ("2020-01-01 +00", how pgjdbc sends
+	// setDate): midnight at that offset, as PostgreSQL reads it.
+	"2006-01-02Z07:00",
+	"2006-01-02Z07",
 	"2006-01-02",
 }
 

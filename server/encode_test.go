@@ -204,6 +204,8 @@ func TestDecodeTextParam(t *testing.T) {
 		{sqlengine.Float4OID, "1.5", float32(1.5)},
 		{sqlengine.Float8OID, "-Infinity", math.Inf(-1)},
 		{sqlengine.Float8OID, "1e-5", 1e-5},
+		{sqlengine.TimestamptzOID, "2020-01-01 +00", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{sqlengine.TimestamptzOID, "2020-01-01 +05:30", time.Date(2019, 12, 31, 18, 30, 0, 0, time.UTC)},
 		{sqlengine.NumericOID, "12.50", "12.50"},
 		{sqlengine.NumericOID, "1.50e1", "15.0"},
 		{sqlengine.NumericOID, "1e3", "1000"},

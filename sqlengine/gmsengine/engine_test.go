@@ -268,3 +268,36 @@ func TestInListParams(t *testing.T) {
 		t.Errorf("rows = %v, want [3 9]", got)
 	}
 }
+
+// TestCastParamTypes checks that $n::T describes the parameter as T, as
+// asyncpg relies on, and that a date with a zone (pgjdbc's setDate) is
+// accepted as timestamptz input.
+func TestCastParamTypes(t *testing.T) {
+	e := testEngine(t)
+	s := openSession(t, e, nil)
+	ctx := t.Context()
+	stmts, err := s.Prepare(ctx, `SELECT $1::float8 * 2, $2::int4, $3::timestamptz`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stmts[0]
+	pt := st.ParamTypes()
+	if len(pt) != 3 || pt[0] != sqlengine.Float8OID || pt[1] != sqlengine.Int4OID || pt[2] != sqlengine.TimestamptzOID {
+		t.Fatalf("param types = %v, want float8, int4, timestamptz", pt)
+	}
+	rows, err := st.Execute(ctx, []any{1.25, int32(7), "2020-01-01 +00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	r, err := rows.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r[0] != 2.5 || r[1] != int32(7) {
+		t.Errorf("row = %v", r)
+	}
+	if ts, ok := r[2].(time.Time); !ok || !ts.Equal(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("timestamptz = %v", r[2])
+	}
+}

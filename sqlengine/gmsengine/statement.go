@@ -172,6 +172,17 @@ func (st *statement) inferParamTypes(sctx *sql.Context) {
 		return
 	}
 	transform.InspectExpressions(sctx, node, func(ctx *sql.Context, e sql.Expression) bool {
+		// $n::T: the parameter is sent as T, as PostgreSQL describes it.
+		if pf, ok := e.(*pgFunc); ok && pf.spec == castSpec && len(pf.args) > 0 {
+			if bv, ok := pf.args[0].(*expression.BindVar); ok {
+				if ct, ok := pf.state.(*castTarget); ok {
+					if idx := paramIndex(bv.Name); idx >= 0 && idx < len(st.paramTypes) && st.paramTypes[idx] == 0 {
+						st.paramTypes[idx] = ct.oid
+					}
+				}
+			}
+			return true
+		}
 		ch := e.Children()
 		if len(ch) != 2 {
 			return true
