@@ -29,7 +29,8 @@ run: build
 	./$(BIN) serve --data ./testdata --listen $(LISTEN) --log-format console
 
 # test-deps installs what the integration tests need on a fresh Debian
-# machine: psql, and the client drivers that integration/clients_test.go runs
+# machine: psql, PostgreSQL 15's server (the differential test compares
+# against a throwaway instance), and the client drivers that integration/clients_test.go runs
 # (pgjdbc on a JDK, psycopg2, SQLAlchemy, pandas, psycopg 3 and asyncpg for
 # Debian's /usr/bin/python3, node-postgres from integration/clients'
 # package-lock.json). It installs only what is missing, with one apt-get
@@ -47,6 +48,7 @@ TEST_PY_DEBS := psycopg2:python3-psycopg2 sqlalchemy:python3-sqlalchemy \
 test-deps-apt:
 	@missing=""; \
 	command -v psql >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	command -v javac >/dev/null 2>&1 || missing="$$missing default-jdk-headless"; \
 	[ -f /usr/share/java/postgresql.jar ] || missing="$$missing libpostgresql-jdbc-java"; \
 	for m in $(TEST_PY_DEBS); do \
