@@ -182,20 +182,9 @@ func (c *conn) authenticateMD5(user string, creds storedCredentials, known bool)
 	if _, err := rand.Read(salt[:]); err != nil {
 		return fmt.Errorf("generate salt: %w", err)
 	}
-	c.be.Send(&pgproto3.AuthenticationMD5Password{Salt: salt})
-	if err := c.be.SetAuthType(pgproto3.AuthTypeMD5Password); err != nil {
-		return fmt.Errorf("set auth type: %w", err)
-	}
-	if err := c.be.Flush(); err != nil {
-		return fmt.Errorf("send password request: %w", err)
-	}
-	msg, err := c.be.Receive()
+	pw, err := c.requestPassword(&pgproto3.AuthenticationMD5Password{Salt: salt}, pgproto3.AuthTypeMD5Password)
 	if err != nil {
-		return c.receiveError(err)
-	}
-	pw, ok := msg.(*pgproto3.PasswordMessage)
-	if !ok {
-		return protocolViolation("expected password response, got message type %T", msg)
+		return err
 	}
 	sum := md5.Sum(append([]byte(creds.md5), salt[:]...))
 	want := "md5" + hex.EncodeToString(sum[:])
@@ -206,20 +195,9 @@ func (c *conn) authenticateMD5(user string, creds storedCredentials, known bool)
 }
 
 func (c *conn) authenticateCleartext(user string, creds storedCredentials, known bool) error {
-	c.be.Send(&pgproto3.AuthenticationCleartextPassword{})
-	if err := c.be.SetAuthType(pgproto3.AuthTypeCleartextPassword); err != nil {
-		return fmt.Errorf("set auth type: %w", err)
-	}
-	if err := c.be.Flush(); err != nil {
-		return fmt.Errorf("send password request: %w", err)
-	}
-	msg, err := c.be.Receive()
+	pw, err := c.requestPassword(&pgproto3.AuthenticationCleartextPassword{}, pgproto3.AuthTypeCleartextPassword)
 	if err != nil {
-		return c.receiveError(err)
-	}
-	pw, ok := msg.(*pgproto3.PasswordMessage)
-	if !ok {
-		return protocolViolation("expected password response, got message type %T", msg)
+		return err
 	}
 	if creds.StoredKey == nil {
 		// Only the MD5 hash is known.
@@ -290,4 +268,25 @@ func (c *conn) authenticateSCRAM(user string, creds storedCredentials, known boo
 	}
 	c.be.Send(&pgproto3.AuthenticationSASLFinal{Data: []byte(serverFinal)})
 	return nil
+}
+
+// requestPassword sends a password request (md5 or cleartext) and returns
+// the client's PasswordMessage.
+func (c *conn) requestPassword(req pgproto3.BackendMessage, authType uint32) (*pgproto3.PasswordMessage, error) {
+	c.be.Send(req)
+	if err := c.be.SetAuthType(authType); err != nil {
+		return nil, fmt.Errorf("set auth type: %w", err)
+	}
+	if err := c.be.Flush(); err != nil {
+		return nil, fmt.Errorf("send password request: %w", err)
+	}
+	msg, err := c.be.Receive()
+	if err != nil {
+		return nil, c.receiveError(err)
+	}
+	pw, ok := msg.(*pgproto3.PasswordMessage)
+	if !ok {
+		return nil, protocolViolation("expected password response, got message type %T", msg)
+	}
+	return pw, nil
 }
