@@ -14,13 +14,18 @@
 // surviving rows only; no column chunk, page index or bloom filter is
 // copied. The file keeps the Arrow schema of the first file (fields
 // nullable if nullable in any file), its key-value metadata and its codec.
-// Peak memory is about one output row group plus one 64Ki-row input batch.
+// Peak memory is about one output row group (128Ki rows by default) plus a
+// few 64Ki-row input batches: one goroutine decodes and filters the input
+// while another encodes the output, and the Go runtime's soft memory limit
+// is lowered for the VACUUM's duration (Options.MemoryBudget) so that the
+// rewrite's garbage is reclaimed before the heap doubles.
 //
 // # Verification, commit and cleanup
 //
 // The written file is fsynced, as is its directory, then reopened and
-// checked: the table's columns, the expected row count, and every key
-// probed against the snapshot's tombstones (a deleted key may appear only
+// checked: the table's columns, the expected row count (from the footer),
+// and every key (the key column alone is read) probed against the
+// snapshot's tombstones (a deleted key may appear only
 // in rows of files added after its DELETE). Any failure so far removes the
 // temp file and leaves the table untouched. Then, under the table's lock
 // (package tables, Table.CommitVacuum):
@@ -31,7 +36,8 @@
 //     This is the commit point.
 //  2. The temp file is renamed to its final name; the directory is fsynced.
 //  3. The new file set is published: new scans read the new file.
-//  4. The replaced files are removed and their directory fsynced.
+//  4. The replaced files no reader holds are removed and their directory
+//     fsynced; the others when their last reader releases them.
 //  5. The tombstones with sequence number <= S are dropped from the log
 //     (tombstone.Log.DropApplied, itself temp + rename).
 //  6. The manifest is rewritten without the cleanup.
@@ -64,11 +70,16 @@
 // # Readers
 //
 // Scans and Snapshots taken before the commit finish on the files they
-// started with. The replaced files are unlinked at step 4 (a single-file
-// table's at step 2), and their descriptors are closed as soon as the
-// garbage collector finds no Snapshot or scan referencing them
-// (Table.RetiredFilesOpen counts those still open); only then does the file
-// system free their blocks.
+// started with: each holds a reference on its files (a scan until it ends,
+// a Snapshot until Release). The replaced files stay on disk while any
+// reader holds them; the last release closes them and removes them (a
+// single-file table's old file, renamed over at step 2, is freed when
+// closed). The manifest lists replaced files not yet removed ("retired"),
+// so that after a crash Open removes them (if still the same size and
+// footer) instead of registering their rows again, and Rescan ignores
+// them. A VACUUM's own snapshot is released before step 4, so with no
+// other reader the files are gone when Vacuum returns.
+// Table.RetiredFilesOpen counts the replaced files still held.
 //
 // # Concurrency and failures
 //

@@ -93,7 +93,13 @@ func TestVacuumMemoryProfile(t *testing.T) {
 		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
-	res, err := Vacuum(ctx, tbl, Options{AuditSecret: testSecret, Actor: "bench"})
+	// The steps' times since start show where the wall time goes.
+	var steps []string
+	hook := func(step string) error {
+		steps = append(steps, step+" "+time.Since(start).Round(time.Millisecond).String())
+		return nil
+	}
+	res, err := Vacuum(ctx, tbl, Options{AuditSecret: testSecret, Actor: "bench", hook: hook})
 	el := time.Since(start)
 	close(done)
 	if err != nil {
@@ -101,6 +107,7 @@ func TestVacuumMemoryProfile(t *testing.T) {
 	}
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
+	t.Logf("steps: %v", steps)
 	t.Logf("rows %d removed %d remaining %d tombstones %d: %v; heap before %d MiB, peak %d MiB, total alloc %d MiB, mallocs %d",
 		n, res.RowsRemoved, res.RowsRemaining, res.TombstonesApplied, el,
 		before.HeapAlloc>>20, peak.Load()>>20, (after.TotalAlloc-before.TotalAlloc)>>20, after.Mallocs-before.Mallocs)

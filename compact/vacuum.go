@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/rs/zerolog"
@@ -17,7 +20,10 @@ import (
 )
 
 // defaultRowGroupRows is the row group size of a VACUUM's output by default.
-const defaultRowGroupRows = 1 << 20
+// The writer holds a whole row group, encoded and compressed, until it is
+// complete: 128Ki rows bound that to a few megabytes for typical tables,
+// while row groups stay large enough for efficient scans.
+const defaultRowGroupRows = 128 << 10
 
 // Options configures Vacuum.
 type Options struct {
@@ -28,9 +34,17 @@ type Options struct {
 	// tombstones; take it from the server's configuration.
 	AuditSecret []byte
 	// RowGroupRows bounds the rows of one row group of the rewritten file;
-	// 0 means 1Mi. Peak memory is about one row group of the output plus
-	// one 64Ki-row batch of the input.
+	// 0 means 128Ki. Peak memory is about one row group of the output
+	// plus a few 64Ki-row batches of the input.
 	RowGroupRows int
+	// MemoryBudget bounds how far the process's memory may grow above its
+	// size when the VACUUM starts: the VACUUM lowers the Go runtime's soft
+	// memory limit (debug.SetMemoryLimit) to that size plus MemoryBudget
+	// while it runs, if that is below the limit set, and restores it after,
+	// so that the garbage collector reclaims the rewrite's garbage before
+	// the heap doubles. 0 means 256MiB; a negative value leaves the limit
+	// alone.
+	MemoryBudget int64
 	// Logger receives one line per VACUUM.
 	Logger zerolog.Logger
 
@@ -104,6 +118,9 @@ func Vacuum(ctx context.Context, t *tables.Table, opts Options) (res Result, err
 	}
 
 	snap := t.Snapshot()
+	// CommitVacuum releases it before retiring the files it read; this
+	// covers every other way out.
+	defer snap.Release()
 	res.Seq = snap.Seq()
 	// The tombstones are walked in the log, never copied: a VACUUM can
 	// apply millions of them.
@@ -129,6 +146,13 @@ func Vacuum(ctx context.Context, t *tables.Table, opts Options) (res Result, err
 		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
 	}
 
+	// A rewrite allocates hundreds of megabytes over its run on top of the
+	// heap the server has grown to (a DELETE of a million keys leaves much
+	// garbage): returning the free pages to the system first keeps the
+	// process's peak resident memory near its live heap plus the rewrite's
+	// working set, at the cost of one garbage collection per VACUUM.
+	debug.FreeOSMemory()
+	defer limitMemory(opts.MemoryBudget)()
 	temp, _, err := snap.VacuumPaths()
 	if err != nil {
 		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
@@ -142,21 +166,15 @@ func Vacuum(ctx context.Context, t *tables.Table, opts Options) (res Result, err
 		_ = fsys.Remove(temp)
 		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
 	}
-	rw, err := snap.OpenRewrite(ctx, temp, live)
-	if err != nil {
-		_ = fsys.Remove(temp)
-		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
-	}
-	discard := func(err error) (Result, error) {
-		_ = rw.Close()
-		_ = fsys.Remove(temp)
-		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
-	}
 	// The audit is written ahead of the commit and its entries count only
-	// once the table's applied_seq reaches their VACUUM (see Erasures).
+	// once the table's applied_seq reaches their VACUUM (see Erasures), so
+	// it is written while the new file is verified, on the other core.
+	var auditErr error
+	audited := make(chan struct{})
 	if nApplied > 0 {
 		if err := hook("audit"); err != nil {
-			return discard(err)
+			_ = fsys.Remove(temp)
+			return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
 		}
 		now := time.Now().UTC()
 		hasher := newKeyHasher(opts.AuditSecret)
@@ -171,9 +189,27 @@ func Vacuum(ctx context.Context, t *tables.Table, opts Options) (res Result, err
 				}
 			}
 		}
-		if err := appendErasures(t, entries); err != nil {
-			return discard(err)
-		}
+		go func() {
+			defer close(audited)
+			auditErr = appendErasures(t, entries)
+		}()
+	} else {
+		close(audited)
+	}
+	rw, err := snap.OpenRewrite(ctx, temp, live)
+	<-audited
+	if err == nil && auditErr != nil {
+		_ = rw.Close()
+		err = auditErr
+	}
+	if err != nil {
+		_ = fsys.Remove(temp)
+		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
+	}
+	discard := func(err error) (Result, error) {
+		_ = rw.Close()
+		_ = fsys.Remove(temp)
+		return res, fmt.Errorf("vacuum %s: %w", t.Name(), err)
 	}
 	if err := hook("commit"); err != nil {
 		return discard(err)
@@ -210,14 +246,18 @@ func writeLive(ctx context.Context, fsys tables.FS, snap *tables.Snapshot, temp 
 	if rowGroupRows <= 0 {
 		rowGroupRows = defaultRowGroupRows
 	}
-	props := parquet.NewWriterProperties(
+	popts := []parquet.WriterProperty{
 		parquet.WithCompression(format.Compression),
 		parquet.WithMaxRowGroupLength(int64(rowGroupRows)),
 		// Statistics, dictionaries and page indexes are all computed by the
 		// writer from the rows written: none come from the old files.
 		parquet.WithStats(true),
 		parquet.WithDictionaryDefault(true),
-	)
+	}
+	for _, path := range format.PlainColumns {
+		popts = append(popts, parquet.WithDictionaryFor(path, false))
+	}
+	props := parquet.NewWriterProperties(popts...)
 	var arrowOpts []pqarrow.WriterOption
 	if format.StoreArrowSchema {
 		arrowOpts = append(arrowOpts, pqarrow.WithStoreSchema())
@@ -237,7 +277,7 @@ func writeLive(ctx context.Context, fsys tables.FS, snap *tables.Snapshot, temp 
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", temp, err)
 	}
-	live, err := snap.ReadLive(ctx, format, fw.WriteBuffered)
+	live, err := readAndWrite(ctx, snap, format, fw)
 	if err != nil {
 		_ = fw.Close()
 		return nil, fmt.Errorf("write %s: %w", temp, err)
@@ -258,6 +298,102 @@ func writeLive(ctx context.Context, fsys tables.FS, snap *tables.Snapshot, temp 
 	}
 	return live, nil
 }
+
+// defaultMemoryBudget is Options.MemoryBudget's default.
+const defaultMemoryBudget = 256 << 20
+
+// limitMemory lowers the runtime's soft memory limit to the memory the
+// process holds now plus budget (see Options.MemoryBudget) and returns the
+// function that restores it. The rewrite's working set is a few batches
+// and one row group, far below the budget; without the limit the heap
+// would grow to twice the live heap (GOGC) between collections, which for
+// a server holding a large tombstone index is hundreds of megabytes more.
+// A VACUUM running meanwhile on another table may lower it further; the
+// limit is restored only if it is still the one set here.
+func limitMemory(budget int64) (restore func()) {
+	if budget < 0 {
+		return func() {}
+	}
+	if budget == 0 {
+		budget = defaultMemoryBudget
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	// What the limit counts: all memory the runtime maps, less what it
+	// returned to the system.
+	limit := int64(ms.Sys-ms.HeapReleased) + budget
+	prev := debug.SetMemoryLimit(-1)
+	if limit >= prev {
+		return func() {}
+	}
+	debug.SetMemoryLimit(limit)
+	return func() {
+		if debug.SetMemoryLimit(-1) == limit {
+			debug.SetMemoryLimit(prev)
+		}
+	}
+}
+
+// pipelineDepth is how many batches the reader of a VACUUM may decode and
+// filter ahead of the writer.
+const pipelineDepth = 2
+
+// readAndWrite streams the snapshot's live rows into fw on two goroutines:
+// this one decodes and filters the input (ReadLive) while another encodes
+// and compresses the batches before it, so that on two cores neither waits
+// for the other. Memory grows by at most pipelineDepth batches.
+func readAndWrite(ctx context.Context, snap *tables.Snapshot, format tables.RewriteFormat, fw *pqarrow.FileWriter) (*tables.LiveStats, error) {
+	batches := make(chan arrow.RecordBatch, pipelineDepth)
+	failed := make(chan struct{}) // closed when the writer fails
+	var werr error
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		defer func() {
+			// A writer bug must fail the VACUUM, not the server.
+			if r := recover(); r != nil {
+				werr = fmt.Errorf("parquet writer panic: %v", r)
+				close(failed)
+			}
+			for rec := range batches {
+				rec.Release()
+			}
+		}()
+		for rec := range batches {
+			err := fw.WriteBuffered(rec)
+			rec.Release()
+			if err != nil {
+				werr = err
+				close(failed)
+				return
+			}
+		}
+	}()
+	live, err := snap.ReadLive(ctx, format, func(rec arrow.RecordBatch) error {
+		// ReadLive releases rec when this returns; the writer keeps it.
+		rec.Retain()
+		select {
+		case batches <- rec:
+			return nil
+		case <-failed:
+			rec.Release()
+			return errWriterFailed
+		}
+	})
+	close(batches)
+	<-written
+	if werr != nil {
+		return nil, werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return live, nil
+}
+
+// errWriterFailed stops ReadLive when the writer has failed; the writer's
+// own error is reported instead.
+var errWriterFailed = errors.New("parquet writer failed")
 
 // totalSize sums the sizes of files.
 func totalSize(files []string) (int64, error) {

@@ -235,3 +235,62 @@ func TestCursorPsycopg3Flow(t *testing.T) {
 		}
 	}
 }
+
+// TestScrollCursorDirections checks, through the wire, which fetch
+// directions a cursor allows: a NO SCROLL cursor only moves forward (55000
+// for FETCH PRIOR, BACKWARD and an ABSOLUTE position behind it, which also
+// aborts the block), a SCROLL cursor moves both ways.
+func TestScrollCursorDirections(t *testing.T) {
+	p := shared.get(t)
+	ctx := testCtx(t)
+	conn := connect(t, p, analystUser, analystPassword)
+	const query = `SELECT id FROM alltypes WHERE id <= 5 ORDER BY id`
+	ids := func(sql string) string {
+		t.Helper()
+		rows, err := conn.Query(ctx, sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		vals, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return fmt.Sprint(vals)
+	}
+	for _, back := range []string{"FETCH PRIOR c", "FETCH BACKWARD 1 c", "FETCH ABSOLUTE 1 c", "MOVE RELATIVE -1 c"} {
+		for _, q := range []string{"BEGIN", "DECLARE c NO SCROLL CURSOR FOR " + query} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if got := ids("FETCH 2 c"); got != "[1 2]" {
+			t.Errorf("FETCH 2: %s", got)
+		}
+		_, err := conn.Exec(ctx, back)
+		if pe := pgError(t, err); pe.Code != "55000" || pe.Message != "cursor can only scan forward" {
+			t.Errorf("%s on a NO SCROLL cursor: %s %q", back, pe.Code, pe.Message)
+		}
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{"BEGIN", "DECLARE c SCROLL CURSOR FOR " + query} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer conn.Exec(ctx, "ROLLBACK")
+	for _, c := range []struct{ sql, want string }{
+		{"FETCH 3 c", "[1 2 3]"},
+		{"FETCH PRIOR c", "[2]"},
+		{"FETCH BACKWARD 5 c", "[1]"},
+		{"FETCH ABSOLUTE -1 c", "[5]"},
+		{"FETCH RELATIVE -2 c", "[3]"},
+		{"FETCH BACKWARD ALL c", "[2 1]"},
+		{"FETCH FORWARD 2 c", "[1 2]"},
+	} {
+		if got := ids(c.sql); got != c.want {
+			t.Errorf("%s on a SCROLL cursor: %s, want %s", c.sql, got, c.want)
+		}
+	}
+}

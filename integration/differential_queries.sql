@@ -130,6 +130,8 @@ SELECT min(c_timestamptz), max(c_timestamp), min(c_date), max(c_text), min(c_int
 SELECT sum(c_float4), sum(c_float8) FROM alltypes WHERE id > 10
 SELECT sum(c_int8), avg(c_int8) FROM alltypes WHERE id > 10
 SELECT count(DISTINCT state), count(DISTINCT city), count(DISTINCT status) FROM candidates
+SELECT count(DISTINCT x) FROM (VALUES (interval '1 day'), (interval '24 hours'), (interval '1 mon'), (interval '30 days'), (NULL)) v(x)
+SELECT c_bool, count(DISTINCT interval '1 hour' * (id % 4)) FROM alltypes GROUP BY c_bool ORDER BY c_bool
 SELECT state, status, count(*) FROM candidates GROUP BY state, status HAVING count(*) < 500
 SELECT count(*) FILTER (WHERE salary > 100000), count(*) FROM candidates
 SELECT bool_and(c_bool), bool_or(c_bool) FROM alltypes
@@ -145,6 +147,10 @@ SELECT DISTINCT state FROM candidates
 SELECT DISTINCT state, city FROM candidates ORDER BY state, city
 SELECT DISTINCT c_bool FROM alltypes
 SELECT DISTINCT ON (state) state, candidate_id FROM candidates ORDER BY state, candidate_id
+SELECT DISTINCT ON (1) state AS s, candidate_id FROM candidates ORDER BY s, candidate_id DESC LIMIT 3
+SELECT DISTINCT ON (c_bool) c_bool, id FROM alltypes ORDER BY c_bool DESC NULLS LAST, id DESC
+SELECT DISTINCT ON (state) state, count(*) FROM candidates GROUP BY state, city ORDER BY state, count(*) DESC, city
+SELECT DISTINCT ON (state) state, candidate_id FROM candidates ORDER BY candidate_id
 SELECT count(*) FROM (SELECT DISTINCT first_name, last_name FROM candidates) d
 
 -- joins
@@ -246,6 +252,9 @@ SELECT count(*) FROM candidates WHERE lower(email) LIKE '%.smith%'
 SELECT substring(c_text, 2, 3), position('o' in c_text) FROM alltypes WHERE id IN (1, 6, 7) ORDER BY id
 SELECT split_part('a,b,c', ',', 5), split_part('a,b,c', ',', -1), replace('aaa', 'a', 'bb'), substring('hello', 0, 3)
 SELECT id, c_json->>'id', c_json->'tags'->>0 FROM alltypes WHERE id > 10 ORDER BY id
+SELECT id, c_json->'tags', c_json #> '{tags,0}', c_json #>> '{tags,-1}', c_json->'nosuch' FROM alltypes ORDER BY id
+SELECT '{"a":1,"a":[1, 2]}'::json->'a', '[1,2,3]'::json->-1, '[1,2,3]'::json->>5, '{"a":null}'::json->>'a', '{"a":{"b" : 1}}'::json -> 'a', '{"a":"x\u00e9"}'::json->>'a'
+SELECT '{"a":1'::json->'a'
 SELECT upper(city), count(*) FROM candidates WHERE state = 'CA' GROUP BY upper(city)
 
 -- math

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,24 +102,7 @@ func TestJDBCCancelFlow(t *testing.T) {
 		}
 	}()
 	defer func() { close(done); <-cancelled }()
-	var got []string
-	for {
-		msg, err := fe.Receive()
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := strings.TrimPrefix(fmt.Sprintf("%T", msg), "*pgproto3.")
-		switch m := msg.(type) {
-		case *pgproto3.ErrorResponse:
-			name += " " + m.Code + " " + m.Message
-		case *pgproto3.ReadyForQuery:
-			name += " " + string(m.TxStatus)
-		}
-		got = append(got, name)
-		if _, ok := msg.(*pgproto3.ReadyForQuery); ok {
-			break
-		}
-	}
+	got := receiveUntilReady(t, fe)
 	want := "[ParseComplete BindComplete RowDescription ErrorResponse 57014 canceling statement due to user request ReadyForQuery I]"
 	if fmt.Sprint(got) != want {
 		t.Errorf("messages %v\nwant %s", got, want)
@@ -142,4 +126,82 @@ func cancelRequest(p *pqsqlProcess, pid uint32, key []byte) {
 	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var b [1]byte
 	nc.Read(b[:])
+}
+
+// TestStatementTimeoutPerExecute reads a portal in pages, as JDBC's
+// setFetchSize does: in PostgreSQL statement_timeout limits each Execute
+// message, so pages that each take less than the timeout all arrive even
+// though the whole read, with the client's pauses between pages, takes
+// longer; a page that takes longer is canceled.
+func TestStatementTimeoutPerExecute(t *testing.T) {
+	p := shared.get(t)
+	ctx := testCtx(t)
+	conn := connect(t, p, analystUser, analystPassword)
+	for _, q := range []string{"SET statement_timeout = '1s'", "BEGIN"} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	hc, err := conn.PgConn().Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Conn.Close()
+	hc.Conn.SetDeadline(time.Now().Add(time.Minute)) // a safety net against hangs
+	fe := hc.Frontend
+	// Each row takes 0.3s: a page of 2 rows fits in the timeout, the
+	// 8 rows do not.
+	const query = "SELECT n, pg_sleep(0.3) FROM generate_series(1, 8) AS g(n)"
+	// exchange sends msgs and a Sync, and returns the names of the answers.
+	exchange := func(msgs ...pgproto3.FrontendMessage) []string {
+		t.Helper()
+		for _, m := range msgs {
+			fe.Send(m)
+		}
+		fe.Send(&pgproto3.Sync{})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return receiveUntilReady(t, fe)
+	}
+	if got, want := fmt.Sprint(exchange(&pgproto3.Parse{Query: query}, &pgproto3.Bind{})), "[ParseComplete BindComplete ReadyForQuery T]"; got != want {
+		t.Fatalf("Parse/Bind: %s, want %s", got, want)
+	}
+	for page := range 3 {
+		got := fmt.Sprint(exchange(&pgproto3.Execute{MaxRows: 2}))
+		if want := "[DataRow DataRow PortalSuspended ReadyForQuery T]"; got != want {
+			t.Fatalf("page %d: %s, want %s", page+1, got, want)
+		}
+		time.Sleep(500 * time.Millisecond) // the client's own time does not count
+	}
+	// The last page, 2 rows and the end, also fits; a whole read would not.
+	if got, want := fmt.Sprint(exchange(&pgproto3.Execute{})), "[DataRow DataRow CommandComplete ReadyForQuery T]"; got != want {
+		t.Errorf("last page: %s, want %s", got, want)
+	}
+	got := exchange(&pgproto3.Parse{Query: query}, &pgproto3.Bind{}, &pgproto3.Execute{MaxRows: 5})
+	if want := "ErrorResponse 57014 canceling statement due to statement timeout"; !slices.Contains(got, want) {
+		t.Errorf("a page of 5 rows: %v, want %s", got, want)
+	}
+}
+
+// receiveUntilReady reads messages up to ReadyForQuery and returns their
+// names, errors with their code and message, ReadyForQuery with its status.
+func receiveUntilReady(t *testing.T, fe *pgproto3.Frontend) []string {
+	t.Helper()
+	var got []string
+	for {
+		msg, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimPrefix(fmt.Sprintf("%T", msg), "*pgproto3.")
+		switch m := msg.(type) {
+		case *pgproto3.ErrorResponse:
+			name += " " + m.Code + " " + m.Message
+		case *pgproto3.ReadyForQuery:
+			name += " " + string(m.TxStatus)
+			return append(got, name)
+		}
+		got = append(got, name)
+	}
 }

@@ -391,6 +391,10 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		p.done, p.tag = true, tag
 		return nil
 	}
+	if tr, ok := p.rows.(sqlengine.ExecuteTimedRows); ok {
+		// statement_timeout counts per Execute message, as in PostgreSQL.
+		defer tr.BeginExecute()()
+	}
 	suspended, n, err := c.sendRows(ctx, p.rows, p.formats, m.MaxRows)
 	if err != nil {
 		p.close()

@@ -96,6 +96,21 @@ type Rows interface {
 	Close() error
 }
 
+// ExecuteTimedRows is implemented by a Rows whose statement_timeout is
+// measured per Execute message, as in PostgreSQL, rather than over the whole
+// life of the rows: a portal read in pages (Execute with a row limit, then
+// PortalSuspended) gets the full timeout for each page, and the time the
+// client spends between pages does not count.
+//
+// The server calls BeginExecute before reading rows for an Execute message
+// and the returned function when it has sent them. The timer runs from the
+// statement's start until the end of its first Execute, so that planning
+// counts; BeginExecute leaves a running timer alone.
+type ExecuteTimedRows interface {
+	Rows
+	BeginExecute() (end func())
+}
+
 // Column describes one result column, as in a RowDescription message.
 type Column struct {
 	Name string

@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/rs/zerolog"
+
+	"github.com/pqsql/pqsql/tombstone"
 )
 
 // Options configures Open.
@@ -91,6 +93,14 @@ type ScanOptions struct {
 	// entries nor fills the cache with data no lookup asked for. Scan
 	// ignores it when RowGroups is nil or lists every row group.
 	Pruned bool
+	// Keys, when not nil, keeps only the rows whose key column equals one
+	// of Keys (of the table's key kind, as Table.Key builds them; an empty
+	// non-nil slice matches nothing). The scan finds them through a sorted
+	// index of each row group's keys, kept in the catalog's cache, instead
+	// of decoding and comparing every key: the plan of `WHERE key = v` and
+	// `key IN (...)`. The matching rows' other columns come from the cache
+	// like a Pruned scan's. Rows come in file and row order.
+	Keys []tombstone.Key
 }
 
 // DeleteResult describes one committed Table.Delete.

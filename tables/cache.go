@@ -49,7 +49,10 @@ type chunkEntry struct {
 	// the Batch representation, in the record reader's batches. The cache
 	// holds one reference to each; they are never modified.
 	chunks []arrow.Array
-	size   int64
+	// index is the row group's key index when key.col is keyIndexCol, in
+	// which case chunks is empty.
+	index *keyIndex
+	size  int64
 }
 
 // chunkCache is a byte-bounded LRU cache of decoded column chunks, shared
@@ -130,6 +133,40 @@ func (c *chunkCache) put(k chunkKey, chunks []arrow.Array) {
 	e := &chunkEntry{key: k, chunks: chunks, size: size}
 	c.entries[k] = c.lru.PushFront(e)
 	c.used += size
+	for c.used > c.capacity {
+		evicted = append(evicted, c.removeLocked(c.lru.Back()))
+	}
+	c.mu.Unlock()
+	releaseEntries(evicted)
+}
+
+// getIndex returns the key index cached under k.
+func (c *chunkCache) getIndex(k chunkKey) (*keyIndex, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[k]
+	if !ok {
+		c.misses++
+		return nil, false
+	}
+	c.hits++
+	c.lru.MoveToFront(el)
+	return el.Value.(*chunkEntry).index, true
+}
+
+// putIndex caches key index x under k, as put does chunks.
+func (c *chunkCache) putIndex(k chunkKey, x *keyIndex) {
+	if x.size > c.capacity {
+		return
+	}
+	var evicted []*chunkEntry
+	c.mu.Lock()
+	if _, ok := c.entries[k]; ok || k.file.retired.Load() {
+		c.mu.Unlock()
+		return
+	}
+	c.entries[k] = c.lru.PushFront(&chunkEntry{key: k, index: x, size: x.size})
+	c.used += x.size
 	for c.used > c.capacity {
 		evicted = append(evicted, c.removeLocked(c.lru.Back()))
 	}

@@ -281,13 +281,21 @@ type Table struct {
 	mu sync.Mutex
 	// appliedSeq is the manifest's applied_seq. Guarded by mu.
 	appliedSeq uint64
-	// retired are readers of files no longer in the file set, which scans
-	// and snapshots that started before may still use. Each is closed when
-	// the garbage collector finds its file unreachable (see retire), or by
-	// close. Guarded by mu.
-	retired []*retiredFile
-	// retiredOpen counts the retired readers not yet closed.
+	// refMu guards the holders, closed and unlink fields of the table's
+	// data files, and retired: taking a Snapshot and retiring a file
+	// serialize on it, so a file is never closed under a new reader.
+	refMu sync.Mutex
+	// retired are the files no longer in the file set that Snapshots or
+	// scans taken before still hold: each is closed (and unlinked, if a
+	// VACUUM replaced it) when its last holder releases it, or by close.
+	// Guarded by refMu.
+	retired []*dataFile
+	// retiredOpen counts the retired files not yet closed.
 	retiredOpen atomic.Int64
+	// unlinkPending are the files VACUUMs replaced that are not removed
+	// yet because readers hold them; the manifest lists them (Retired) so
+	// that a crash cannot bring their rows back. Guarded by mu.
+	unlinkPending []*dataFile
 	// vacuumSem is held by the table's one running VACUUM (LockVacuum).
 	vacuumSem chan struct{}
 	// failed is set when a VACUUM failed after its commit point: the files
@@ -459,10 +467,16 @@ func (t *Table) close() error {
 			errs = append(errs, df.reader.Close())
 		}
 	}
-	for _, r := range t.retired {
-		errs = append(errs, r.close())
-	}
+	// Readers still holding retired files fail from here, as they would
+	// on the table's current files.
+	t.refMu.Lock()
+	retired := t.retired
 	t.retired = nil
+	for _, df := range retired {
+		df.closed = true
+	}
+	t.refMu.Unlock()
+	errs = append(errs, t.closeRetired(retired, OSFS(), true))
 	if t.tlog != nil {
 		errs = append(errs, t.tlog.Close())
 	}

@@ -14,7 +14,8 @@ import (
 // DELETEs at one moment. Pass it in ScanOptions.Snapshot so that every scan
 // of a statement sees the same rows, and plan those scans with its
 // RowGroups and Stats, which stay valid while Rescan changes the table.
-// Safe for concurrent use; it holds no lock and needs no release.
+// Safe for concurrent use; it holds no lock. It holds its data files open
+// (and on disk, if a VACUUM replaces them) until Release.
 //
 // Every data file is registered at the sequence number current when the
 // table first saw it; every DELETE takes the next number. A DELETE hides a
@@ -26,6 +27,8 @@ type Snapshot struct {
 	tomb  tombstone.Snapshot
 	// lastDelete bounds the sequence numbers of the DELETEs tomb sees.
 	lastDelete uint64
+	// ref holds files until Release (see holdFiles).
+	ref *snapshotRef
 }
 
 // Snapshot returns a read view of the table's current state.
@@ -40,7 +43,7 @@ func (t *Table) Snapshot() *Snapshot {
 	// Load the files after the tombstones: a VACUUM publishes its output
 	// before it drops the tombstones it applied, so tombstones loaded first
 	// still hide every row of the files loaded after them.
-	s.files = t.files.Load()
+	t.holdFiles(s)
 	return s
 }
 
@@ -236,29 +239,29 @@ func (t *Table) countHidden(ctx context.Context, fset *fileSet, snap tombstone.S
 }
 
 // countNewlyHidden counts, per file of fset, the rows with a key in keys
-// that before does not hide.
+// that before does not hide. It probes the row groups' key indexes (see
+// keyIndex), so a DELETE of a few keys costs a few binary searches per row
+// group its statistics do not rule out, once the indexes are cached.
 func (t *Table) countNewlyHidden(ctx context.Context, fset *fileSet, before tombstone.Snapshot, keys map[tombstone.Key]struct{}) ([]int64, error) {
 	hidden := make([]int64, len(fset.files))
 	b := newKeyBounds(keys)
-	var rgs []RowGroup
 	for i, rg := range fset.rowGroups {
-		if b.mayContain(fset.stats[i][t.key], rg.NumRows) {
-			rgs = append(rgs, rg)
+		if rg.NumRows == 0 || !b.mayContain(fset.stats[i][t.key], rg.NumRows) {
+			continue
 		}
-	}
-	err := t.forEachKeyBatch(ctx, fset, rgs, func(rg RowGroup, ks []tombstone.Key, valid []bool) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("count matching rows: %w", err)
+		}
+		x, err := t.keyIndexOf(ctx, fset, rg)
+		if err != nil {
+			return nil, fmt.Errorf("count matching rows: %w", err)
+		}
 		seq := fset.files[rg.File].seq
-		for i, k := range ks {
-			if !valid[i] {
-				continue
-			}
-			if _, ok := keys[k]; ok && !before.Hidden(k, seq) {
-				hidden[rg.File]++
+		for k := range keys {
+			if n := x.count(k); n > 0 && !before.Hidden(k, seq) {
+				hidden[rg.File] += n
 			}
 		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("count matching rows: %w", err)
 	}
 	return hidden, nil
 }
@@ -338,13 +341,25 @@ func (b *keyBounds) mayContain(st Stats, rows int64) bool {
 	if b.any || !st.HasMinMax {
 		return true
 	}
+	// A writer may leave a statistic it truncated or dropped empty (an
+	// empty max for a megabyte-long string, say): bounds out of order are
+	// not trusted.
 	switch lo := st.Min.(type) {
 	case int64:
+		if hi := st.Max.(int64); lo > hi {
+			return true
+		}
 		return inRange(b.ints, lo, st.Max.(int64))
 	case time.Time:
+		if lo.After(st.Max.(time.Time)) {
+			return true
+		}
 		// Widen by a microsecond: nanosecond statistics are truncated.
 		return inRange(b.ints, lo.UnixMicro()-1, st.Max.(time.Time).UnixMicro()+1)
 	case string:
+		if hi := st.Max.(string); lo > hi {
+			return true
+		}
 		return inRange(b.strs, lo, st.Max.(string))
 	case bool:
 		hi := st.Max.(bool)

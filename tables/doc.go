@@ -68,9 +68,10 @@
 // registering the new file at the snapshot's sequence number with
 // "applied_seq" set and a "vacuum" entry naming the cleanup still owed;
 // Open finishes that cleanup after a crash and drops the tombstones up to
-// applied_seq. Replaced files are unlinked at once and their descriptors
-// closed when no Snapshot or scan references them any more. See package
-// compact for the whole protocol.
+// applied_seq. Replaced files are closed and removed when no Snapshot
+// (until its Release) or scan (until it ends) holds them any more; the
+// manifest lists them as "retired" meanwhile, so that Open removes them
+// after a crash. See package compact for the whole protocol.
 //
 // # Cache
 //

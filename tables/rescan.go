@@ -107,6 +107,10 @@ func (t *Table) rescan(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("rescan table %q: %w", t.name, err)
 	}
+	// Files a VACUUM replaced that readers still hold are not new files.
+	paths = slices.DeleteFunc(paths, func(p string) bool {
+		return slices.ContainsFunc(t.unlinkPending, func(df *dataFile) bool { return df.path == p })
+	})
 	onDisk := make(map[string]bool, len(paths))
 	for _, p := range paths {
 		onDisk[p] = true
@@ -175,8 +179,14 @@ func (t *Table) rescan(ctx context.Context) (err error) {
 	}
 	hidden := append(keptHidden, make([]int64, len(fresh))...)
 	t.files.Store(newFileSet(files).withHidden(hidden))
+	var closeNow []*dataFile
 	for _, df := range dropped {
-		t.retire(df)
+		if t.retire(df, false) {
+			closeNow = append(closeNow, df)
+		}
+	}
+	if err := t.closeRetired(closeNow, OSFS(), true); err != nil {
+		t.logger.Warn().Str("table", t.name).Err(err).Msg("closing dropped data files")
 	}
 	return nil
 }

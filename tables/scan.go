@@ -72,6 +72,15 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 		cancel:  cancel,
 	}
 	p := t.newProducer(fset, opts.Columns, rowGroups)
+	if opts.Keys != nil {
+		keys, err := t.distinctKeys(opts.Keys)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("scan %s: %w", t.name, err)
+		}
+		p.lookup = keys
+		p.cache = t.cache
+	}
 	// Only a scan of a strict subset of the row groups that a filter pruned
 	// uses the cache: a full scan would evict every entry to cache data no
 	// lookup reuses before it is evicted in turn. Scan cannot tell the two
@@ -82,8 +91,88 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 	if !opts.Raw {
 		p.filter = &scanFilter{snap: snap, pending: opts.Pending}
 	}
-	go s.run(scanCtx, p)
+	// The scan holds its files until its producer ends, even if the
+	// snapshot is released first.
+	release, err := snap.hold()
+	if opts.Snapshot == nil {
+		snap.Release()
+	}
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("scan %s: %w", t.name, err)
+	}
+	if p.lookup != nil {
+		// A key lookup's result is small and quick to find: produce it on
+		// the caller's goroutine, which saves a goroutine start and two
+		// channel handoffs per lookup (most of a point query's cost).
+		defer release()
+		return newEagerScanner(scanCtx, cancel, p), nil
+	}
+	go func() {
+		defer release()
+		s.run(scanCtx, p)
+	}()
 	return s, nil
+}
+
+// eagerScanner is a Scanner whose batches were all produced by Scan.
+type eagerScanner struct {
+	batches []*Batch
+	err     error
+	closed  bool
+}
+
+// newEagerScanner runs p to completion.
+func newEagerScanner(ctx context.Context, cancel context.CancelFunc, p *producer) (s *eagerScanner) {
+	defer cancel()
+	s = &eagerScanner{}
+	defer func() {
+		// A corrupt file can make the decoder panic; fail the scan, not the process.
+		if r := recover(); r != nil {
+			s.release()
+			s.err = fmt.Errorf("scan %s: decoder panic: %v", p.table.name, r)
+		}
+	}()
+	if err := p.produce(ctx, func(b *Batch) error {
+		s.batches = append(s.batches, b)
+		return nil
+	}); err != nil {
+		s.release()
+		s.err = err
+	}
+	return s
+}
+
+// Next returns the next batch, or io.EOF after the last.
+func (s *eagerScanner) Next(ctx context.Context) (*Batch, error) {
+	switch {
+	case s.closed:
+		return nil, errScanClosed
+	case s.err != nil:
+		return nil, s.err
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case len(s.batches) == 0:
+		return nil, io.EOF
+	}
+	b := s.batches[0]
+	s.batches[0] = nil
+	s.batches = s.batches[1:]
+	return b, nil
+}
+
+// Close drops undelivered batches.
+func (s *eagerScanner) Close() error {
+	s.closed = true
+	s.release()
+	return nil
+}
+
+func (s *eagerScanner) release() {
+	for _, b := range s.batches {
+		b.Record.Release()
+	}
+	s.batches = nil
 }
 
 // newProducer returns a producer of columns of rowGroups of fset.
@@ -200,6 +289,8 @@ type producer struct {
 	// readers are this scan's pqarrow readers by file index: they are not
 	// safe for concurrent use, so each scan has its own.
 	readers map[int]*pqarrow.FileReader
+	// lookup, when not nil, are the distinct keys of a ScanOptions.Keys scan.
+	lookup []tombstone.Key
 	// Buffers for filtering, reused across batches.
 	keys          []tombstone.Key
 	valid, hidden []bool
@@ -207,6 +298,9 @@ type producer struct {
 
 // produce decodes every selected row group, passing each batch to send.
 func (p *producer) produce(ctx context.Context, send func(*Batch) error) error {
+	if p.lookup != nil {
+		return p.produceKeys(ctx, send)
+	}
 	for _, rg := range p.rowGroups {
 		if err := ctx.Err(); err != nil {
 			return err

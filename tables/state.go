@@ -55,6 +55,11 @@ type manifest struct {
 	// Vacuum is the cleanup a committed VACUUM still owes, if any: Open
 	// finishes it (see recoverVacuum) and rewrites the manifest without it.
 	Vacuum *vacuumIntent `json:"vacuum,omitempty"`
+	// Retired are files committed VACUUMs replaced that were still being
+	// read when the manifest was written, so not yet removed: Open removes
+	// those still there with the same size and footer, which a crash left
+	// behind, rather than registering their rows again.
+	Retired []manifestEntry `json:"retired,omitempty"`
 }
 
 // manifestEntry registers one data file.
@@ -205,6 +210,19 @@ type dataFile struct {
 	// retired is set when the file leaves its table's file set, the one
 	// change after publication: the cache then keeps nothing of it.
 	retired atomic.Bool
+	// holders counts the Snapshots and scans that may read the file; when
+	// it is 0 once the file has left the file set (left), the file is
+	// closed (and unlinked if unlink is set), and closed set. Guarded by
+	// the table's refMu, unlike retired, which the cache sets first.
+	holders int64
+	left    bool
+	closed  bool
+	// unlink is set when a committed VACUUM replaced the file: it is
+	// removed from disk once closed. Guarded by the table's refMu.
+	unlink bool
+	// info identifies the opened file, so that a deferred unlink never
+	// removes another file renamed to its name since.
+	info os.FileInfo
 }
 
 // openDataFile opens path, reads its footer, fingerprints it and converts
@@ -237,7 +255,7 @@ func openDataFile(dataDir, path string) (_ *dataFile, skipped []*unsupportedType
 		return nil, nil, &fileError{path: path, err: fmt.Errorf("read footer: %w", err)}
 	}
 	closeFile = false // rdr owns f now
-	df := &dataFile{path: path, rel: filepath.ToSlash(rel), size: info.Size(), footerCRC: crc, reader: rdr}
+	df := &dataFile{path: path, rel: filepath.ToSlash(rel), size: info.Size(), footerCRC: crc, reader: rdr, info: info}
 	defer func() {
 		if err != nil {
 			_ = rdr.Close()
@@ -362,7 +380,7 @@ func (t *Table) openState(ctx context.Context, tlog *tombstone.Log, tlogErr erro
 	t.lastDeleteSeq.Store(lastDelete)
 
 	fset := t.files.Load()
-	changed := m == nil || m.Vacuum != nil
+	changed := m == nil || m.Vacuum != nil || len(m.Retired) > 0
 	byName := make(map[string]manifestEntry)
 	if m != nil {
 		t.appliedSeq = m.AppliedSeq
@@ -433,5 +451,8 @@ func (t *Table) manifestOf(files []*dataFile) *manifest {
 		m.Files = append(m.Files, manifestEntry{Name: df.rel, Size: df.size, FooterCRC32C: df.footerCRC, Seq: df.seq})
 	}
 	slices.SortFunc(m.Files, func(a, b manifestEntry) int { return strings.Compare(a.Name, b.Name) })
+	for _, df := range t.unlinkPending {
+		m.Retired = append(m.Retired, manifestEntry{Name: df.rel, Size: df.size, FooterCRC32C: df.footerCRC, Seq: df.seq})
+	}
 	return m
 }

@@ -6,6 +6,7 @@ package tables
 // it in, and the recovery Open runs after a crash.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,8 +29,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/pqsql/pqsql/sqlengine"
@@ -121,48 +124,192 @@ func (t *Table) AppliedSeq() uint64 {
 // StateDir returns the directory of the table's tombstone log and manifest.
 func (t *Table) StateDir() string { return t.stateDir }
 
-// RetiredFilesOpen returns how many replaced data files are still held open
-// because a scan or Snapshot taken before may read them. Their blocks stay
-// on disk until then: a replaced file is unlinked at once, and closed when
-// the garbage collector finds no Snapshot or scan referencing it.
+// RetiredFilesOpen returns how many data files that left the table (a
+// VACUUM or Rescan replaced them) are still open because a Snapshot or scan
+// taken before holds them. A file a VACUUM replaced stays on disk until
+// then; it is closed and removed when its last holder releases it.
 func (t *Table) RetiredFilesOpen() int { return int(t.retiredOpen.Load()) }
 
-// retiredFile is the reader of a data file that left the file set.
-type retiredFile struct {
-	once   sync.Once
-	r      *file.Reader
-	open   *atomic.Int64
-	closed atomic.Bool
-	err    error
+// acquireCurrent takes a reference on every file of the current file set
+// and returns the set.
+func (t *Table) acquireCurrent() *fileSet {
+	t.refMu.Lock()
+	defer t.refMu.Unlock()
+	fs := t.files.Load()
+	for _, df := range fs.files {
+		df.holders++
+	}
+	return fs
 }
 
-func (rf *retiredFile) close() error {
-	rf.once.Do(func() {
-		rf.err = rf.r.Close()
-		rf.open.Add(-1)
-		rf.closed.Store(true)
-	})
-	return rf.err
+// snapshotRef is a Snapshot's reference on the files of its file set.
+type snapshotRef struct {
+	t        *Table
+	fs       *fileSet
+	released atomic.Bool
 }
 
-// retire hands df's reader over to the garbage collector: it is closed once
-// no file set (hence no Snapshot or scan) references df, or by close.
-// t.mu is held.
+func (r *snapshotRef) release() {
+	if r.released.CompareAndSwap(false, true) {
+		r.t.release(r.fs)
+	}
+}
+
+// holdFiles sets s's files to the table's current ones, holding them until
+// s is released. t.mu must not be held by a caller that may never release
+// s before it is released itself.
+func (t *Table) holdFiles(s *Snapshot) {
+	s.files = t.acquireCurrent()
+	r := &snapshotRef{t: t, fs: s.files}
+	s.ref = r
+	// A Snapshot never released (a caller predating Release) is released
+	// when the garbage collector frees it, as a safety net: until then the
+	// files it holds stay open and, if a VACUUM replaced them, on disk.
+	runtime.AddCleanup(s, (*snapshotRef).release, r)
+}
+
+// Release lets the snapshot's files go: data files a VACUUM or Rescan has
+// replaced since it was taken are closed, and removed from disk, once no
+// other Snapshot or scan holds them. Scans already opened with the
+// snapshot keep their files until they end; new ones fail. Release is safe
+// to call more than once and concurrently; a Snapshot not released is
+// released when the garbage collector frees it.
+func (s *Snapshot) Release() {
+	if s.ref != nil {
+		s.ref.release()
+	}
+}
+
+// hold takes a reference on the snapshot's files for a scan, to be
+// released when the scan ends. It fails if the snapshot was released.
+func (s *Snapshot) hold() (release func(), err error) {
+	if err := s.table.acquire(s.files); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { s.table.release(s.files) }) }, nil
+}
+
+// acquire takes one more reference on every file of fs, which a Snapshot
+// holds. It fails if a file was closed already: the Snapshot was released,
+// or the catalog closed.
+func (t *Table) acquire(fs *fileSet) error {
+	t.refMu.Lock()
+	defer t.refMu.Unlock()
+	for _, df := range fs.files {
+		if df.closed {
+			return fmt.Errorf("data file %s was closed: the snapshot was released or the catalog closed", df.path)
+		}
+	}
+	for _, df := range fs.files {
+		df.holders++
+	}
+	return nil
+}
+
+// release drops a reference on every file of fs, closing (and unlinking)
+// the retired files no one holds any more. t.mu must not be held.
+func (t *Table) release(fs *fileSet) {
+	var done []*dataFile
+	t.refMu.Lock()
+	for _, df := range fs.files {
+		df.holders--
+		if df.holders == 0 && df.left && !df.closed {
+			df.closed = true
+			done = append(done, df)
+		}
+	}
+	t.refMu.Unlock()
+	if len(done) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.closeRetired(done, OSFS(), false); err != nil {
+		// The file stays listed in the manifest (Retired): the next Open
+		// removes it.
+		t.logger.Error().Str("table", t.name).Err(err).Msg("removing a data file VACUUM replaced")
+	}
+}
+
+// retire takes df out of service: it is closed once no Snapshot or scan
+// holds it, at once if none does, and then removed from disk if unlink is
+// set (a VACUUM replaced it; t.unlinkPending lists it). It returns whether
+// it was closed now, in which case the caller, which holds t.mu, removes it
+// with closeRetired.
 //
-// The cache drops df's column chunks at once: they would pin df, and with
-// it the reader, and after a VACUUM they hold deleted values, which must
-// not outlive the commit in memory any more than on disk.
-func (t *Table) retire(df *dataFile) {
+// The cache drops df's column chunks at once: they would hold deleted
+// values after a VACUUM, which must not outlive the commit in memory any
+// more than on disk.
+func (t *Table) retire(df *dataFile, unlink bool) (closeNow bool) {
 	if t.cache != nil {
 		t.cache.dropFile(df)
 	} else {
 		df.retired.Store(true)
 	}
-	rf := &retiredFile{r: df.reader, open: &t.retiredOpen}
+	t.refMu.Lock()
+	defer t.refMu.Unlock()
+	df.retired.Store(true)
+	if df.left || df.closed {
+		return false
+	}
+	df.left, df.unlink = true, unlink
 	t.retiredOpen.Add(1)
-	runtime.AddCleanup(df, func(rf *retiredFile) { _ = rf.close() }, rf)
-	t.retired = slices.DeleteFunc(t.retired, func(old *retiredFile) bool { return old.closed.Load() })
-	t.retired = append(t.retired, rf)
+	if df.holders == 0 {
+		df.closed = true
+		return true
+	}
+	t.retired = append(t.retired, df)
+	return false
+}
+
+// closeRetired closes the retired files dfs, which no one holds, removes
+// those a VACUUM replaced and fsyncs their directories, and, unless
+// closing the catalog, rewrites the manifest without them. t.mu is held.
+func (t *Table) closeRetired(dfs []*dataFile, fsys FS, closing bool) error {
+	var errs []error
+	dirs := make(map[string]bool)
+	var removed []*dataFile
+	t.refMu.Lock()
+	t.retired = slices.DeleteFunc(t.retired, func(df *dataFile) bool { return slices.Contains(dfs, df) })
+	t.refMu.Unlock()
+	for _, df := range dfs {
+		if err := df.reader.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", df.path, err))
+		}
+		t.retiredOpen.Add(-1)
+		if !df.unlink {
+			continue
+		}
+		// Never remove a file renamed to the old name since.
+		if info, err := os.Lstat(df.path); err == nil && os.SameFile(info, df.info) {
+			if err := fsys.Remove(df.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("remove replaced file: %w", err))
+				continue
+			}
+			dirs[filepath.Dir(df.path)] = true
+		}
+		removed = append(removed, df)
+	}
+	for d := range dirs {
+		if err := fsys.SyncDir(d); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("sync directory: %w", err))...)
+		}
+	}
+	if len(removed) == 0 {
+		return errors.Join(errs...)
+	}
+	t.unlinkPending = slices.DeleteFunc(t.unlinkPending, func(df *dataFile) bool { return slices.Contains(removed, df) })
+	if closing || t.failed != nil {
+		// The manifest is rewritten at the next Open (or by the VACUUM's
+		// commit, which is running).
+		return errors.Join(errs...)
+	}
+	mpath, err := t.manifestPath()
+	if err == nil {
+		err = writeManifest(mpath, t.manifestOf(t.files.Load().files))
+	}
+	return errors.Join(append(errs, err)...)
 }
 
 // RewriteFormat says how VACUUM writes a snapshot's files as one.
@@ -177,6 +324,12 @@ type RewriteFormat struct {
 	// Compression is the codec of the first file's first column chunk,
 	// snappy if it has none.
 	Compression compress.Compression
+	// PlainColumns are the paths (parquet.ColumnPath.String) of the leaf
+	// columns whose first column chunk in the first file has data pages
+	// without dictionary encoding: its writer's dictionary overflowed (a
+	// key, a timestamp) or was off. Writing them with a dictionary again
+	// would cost a hash lookup per value only to fall back to plain pages.
+	PlainColumns []string
 	// retyped are the fields whose type Schema changes from what pqarrow
 	// reads to a type of the same memory layout that the writer maps back
 	// to the file's column type: JSON columns read as plain bytes get the
@@ -223,6 +376,7 @@ func (s *Snapshot) RewriteFormat() (RewriteFormat, error) {
 				if cc, err := md.RowGroup(0).ColumnChunk(0); err == nil {
 					rf.Compression = cc.Compression()
 				}
+				rf.PlainColumns = plainColumns(md)
 			}
 			continue
 		}
@@ -284,6 +438,33 @@ func (s *Snapshot) RewriteFormat() (RewriteFormat, error) {
 	return rf, nil
 }
 
+// plainColumns returns the paths of the leaf columns whose chunk in the
+// first row group of md has a data page not encoded with its dictionary.
+func plainColumns(md *metadata.FileMetaData) []string {
+	var paths []string
+	rg := md.RowGroup(0)
+	for c := range md.NumColumns() {
+		cc, err := rg.ColumnChunk(c)
+		if err != nil {
+			continue
+		}
+		plain := !cc.HasDictionaryPage()
+		for _, st := range cc.EncodingStats() {
+			// Parquet's PageType: 0 DATA_PAGE, 1 INDEX_PAGE, 2
+			// DICTIONARY_PAGE, 3 DATA_PAGE_V2 (arrow-go's type for it is
+			// internal).
+			isData := st.PageType == 0 || st.PageType == 3
+			if isData && st.Encoding != parquet.Encodings.RLEDict && st.Encoding != parquet.Encodings.PlainDict {
+				plain = true
+			}
+		}
+		if plain {
+			paths = append(paths, md.Schema.Column(c).ColumnPath().String())
+		}
+	}
+	return paths
+}
+
 // Tombstones returns the tombstones of the table's log that the snapshot
 // sees (Seq <= s.Seq()), in log order, without copying the log.
 func (s *Snapshot) Tombstones() iter.Seq[tombstone.Tombstone] {
@@ -297,8 +478,13 @@ func (s *Snapshot) Tombstones() iter.Seq[tombstone.Tombstone] {
 type LiveStats struct {
 	// Rows is the number of rows passed on, Removed the number left out.
 	Rows, Removed int64
-	// removedBy counts the removed rows by the tombstone that removed them
-	// (the oldest that hides the row).
+	// removedNums lists, for a key kind held as an integer, one entry per
+	// removed row: the tombstone that removed it (the oldest that hides the
+	// row), as (seq, key). Sorted once ReadLive is done, it takes 16 bytes
+	// per removed row, a fraction of what a map of counts would.
+	removedNums []seqNum
+	// removedBy counts the removed rows of the other key kinds by the
+	// tombstone that removed them.
 	removedBy map[seqKey]int64
 	// kept counts the rows passed on whose key has a tombstone in the
 	// snapshot (rows of files registered after that DELETE).
@@ -310,10 +496,52 @@ type seqKey struct {
 	key tombstone.Key
 }
 
+type seqNum struct {
+	seq uint64
+	num int64
+}
+
+func (a seqNum) compare(b seqNum) int {
+	if c := cmp.Compare(a.seq, b.seq); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.num, b.num)
+}
+
+// numericKey reports whether keys of kind are compared by their Int value.
+func numericKey(kind tombstone.KeyKind) bool {
+	switch kind {
+	case tombstone.KindInt, tombstone.KindDate, tombstone.KindTimestamp, tombstone.KindTimestampTZ:
+		return true
+	}
+	return false
+}
+
+// countRemoved records one row removed by the tombstone of k at seq.
+func (ls *LiveStats) countRemoved(seq uint64, k tombstone.Key) {
+	if numericKey(k.Kind()) {
+		ls.removedNums = append(ls.removedNums, seqNum{seq, k.Int()})
+		return
+	}
+	if ls.removedBy == nil {
+		ls.removedBy = make(map[seqKey]int64)
+	}
+	ls.removedBy[seqKey{seq, cloneKey(k)}]++
+}
+
 // RemovedBy returns the number of rows ReadLive left out because of ts, a
 // tombstone of the snapshot: each removed row counts for the oldest
 // tombstone that hides it.
 func (ls *LiveStats) RemovedBy(ts tombstone.Tombstone) int64 {
+	if numericKey(ts.Key.Kind()) {
+		want := seqNum{ts.Seq, ts.Key.Int()}
+		lo, _ := slices.BinarySearchFunc(ls.removedNums, want, seqNum.compare)
+		hi := lo
+		for hi < len(ls.removedNums) && ls.removedNums[hi] == want {
+			hi++
+		}
+		return int64(hi - lo)
+	}
 	return ls.removedBy[seqKey{ts.Seq, ts.Key}]
 }
 
@@ -346,11 +574,17 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 			err = fmt.Errorf("read live rows of %s: decoder panic: %v", t.name, r)
 		}
 	}()
-	ls := &LiveStats{removedBy: make(map[seqKey]int64), kept: make(map[tombstone.Key]int64)}
+	ls := &LiveStats{kept: make(map[tombstone.Key]int64)}
+	if numericKey(t.keyKind) {
+		// The rows hidden when the snapshot was taken: usually exactly
+		// the rows this VACUUM removes, so the list is allocated once.
+		ls.removedNums = make([]seqNum, 0, max(0, min(s.files.hiddenRows, s.files.rawRows)))
+	}
 	mem := memory.DefaultAllocator
 	plan := t.plans[t.key]
 	var keys []tombstone.Key
 	var valid, hidden []bool
+	var by []uint64
 	out := arrow.NewSchema(format.Schema.Fields(), nil)
 	for fi, df := range s.files.files {
 		fr, err := pqarrow.NewFileReader(df.reader, pqarrow.ArrowReadProperties{BatchSize: maxBatchRows}, mem)
@@ -379,11 +613,11 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 					}
 					if !filter {
 						ls.Rows += int64(n)
-						if err := fn(whole); err != nil {
-							whole.Release()
+						err := fn(whole)
+						whole.Release()
+						if err != nil {
 							return err
 						}
-						whole.Release()
 						continue
 					}
 					keyArr, err := convertArray(ctx, mem, rec.Column(plan.field), plan)
@@ -392,26 +626,23 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 						return fmt.Errorf("read %s row group %d key column: %w", df.path, rg, err)
 					}
 					if cap(keys) < n {
-						keys, valid, hidden = make([]tombstone.Key, n), make([]bool, n), make([]bool, n)
+						keys, valid, hidden, by = make([]tombstone.Key, n), make([]bool, n), make([]bool, n), make([]uint64, n)
 					}
-					ks, vs, hs := keys[:n], valid[:n], hidden[:n]
+					ks, vs, hs, bs := keys[:n], valid[:n], hidden[:n], by[:n]
 					err = arrayKeys(keyArr, t.keyKind, ks, vs)
 					if err == nil {
-						s.tomb.HiddenMany(ks, df.seq, hs)
+						// One probe per row answers hidden, by which DELETE,
+						// and whether a kept row's key was deleted: the
+						// snapshot's index serves them all, as a copy of the
+						// log keyed by Key would cost every tombstone again.
+						s.tomb.ProbeMany(ks, df.seq, hs, bs)
 						for i := range n {
-							if !vs[i] {
+							switch {
+							case !vs[i]:
 								hs[i] = false
-								continue
-							}
-							// The snapshot's index answers these probes: a
-							// copy of the log keyed by Key would cost the
-							// memory of every tombstone again.
-							if hs[i] {
-								// The oldest tombstone newer than the file.
-								if seq, ok := s.tomb.FirstAfter(ks[i], df.seq); ok {
-									ls.removedBy[seqKey{seq, cloneKey(ks[i])}]++
-								}
-							} else if _, deleted := s.tomb.Lookup(ks[i]); deleted {
+							case hs[i]:
+								ls.countRemoved(bs[i], ks[i])
+							case bs[i] != 0:
 								ls.kept[cloneKey(ks[i])]++
 							}
 						}
@@ -431,6 +662,7 @@ func (s *Snapshot) ReadLive(ctx context.Context, format RewriteFormat, fn func(a
 			}
 		}
 	}
+	slices.SortFunc(ls.removedNums, seqNum.compare)
 	return ls, nil
 }
 
@@ -608,15 +840,23 @@ func (s *Snapshot) OpenRewrite(ctx context.Context, temp string, live *LiveStats
 		return nil, fmt.Errorf("verify rewritten file %s: %d rows, want %d", temp, rows, live.Rows)
 	}
 	if t.keyKind != tombstone.KindInvalid && s.tomb.Seq() > 0 {
-		allowed := make(map[tombstone.Key]int64, len(live.kept))
-		for k, n := range live.kept {
-			allowed[k] = n
-		}
+		// Only the key column is read, and probed a batch at a time under
+		// one lock: with fileSeq 0 a key is hidden iff the snapshot holds a
+		// DELETE of it.
+		allowed := maps.Clone(live.kept)
 		fset := newFileSet([]*dataFile{df})
 		var bad int64
+		var hidden []bool
 		err := t.forEachKeyBatch(ctx, fset, fset.rowGroups, func(_ RowGroup, keys []tombstone.Key, valid []bool) {
+			if cap(hidden) < len(keys) {
+				hidden = make([]bool, len(keys))
+			}
+			hs := hidden[:len(keys)]
+			if s.tomb.HiddenMany(keys, 0, hs) == 0 {
+				return
+			}
 			for i, k := range keys {
-				if !valid[i] || !s.tomb.Hidden(k, 0) {
+				if !valid[i] || !hs[i] {
 					continue
 				}
 				if allowed[k] > 0 {
@@ -647,7 +887,8 @@ type CommitOptions struct {
 
 // CommitResult describes a committed VACUUM.
 type CommitResult struct {
-	// Removed are the replaced files, now unlinked.
+	// Removed are the replaced files: unlinked, or to be unlinked when the
+	// last Snapshot or scan holding them releases them.
 	Removed []string
 	// Output is the new data file.
 	Output string
@@ -746,8 +987,15 @@ func (t *Table) CommitVacuum(ctx context.Context, r *Rewrite, opts CommitOptions
 		return CommitResult{}, err
 	}
 	files := append(slices.Clone(kept), out)
-	prevApplied := t.appliedSeq
+	prevApplied, prevPending := t.appliedSeq, t.unlinkPending
 	t.appliedSeq = seq
+	// The replaced files are listed as retired until they are removed:
+	// readers may hold them past the cleanup the intent records.
+	for _, df := range s.files.files {
+		if df.path != final {
+			t.unlinkPending = append(slices.Clip(t.unlinkPending), df)
+		}
+	}
 	m := t.manifestOf(files)
 	m.Vacuum = intent
 	if err := writeFileAtomicFS(fsys, mpath, m); err != nil {
@@ -756,7 +1004,7 @@ func (t *Table) CommitVacuum(ctx context.Context, r *Rewrite, opts CommitOptions
 			t.failed = &CommitError{Err: err}
 			return CommitResult{}, t.failed
 		}
-		t.appliedSeq = prevApplied
+		t.appliedSeq, t.unlinkPending = prevApplied, prevPending
 		out.path, out.rel = temp, rel(temp)
 		return CommitResult{}, fmt.Errorf("commit VACUUM of %s: %w", t.name, err)
 	}
@@ -784,21 +1032,18 @@ func (t *Table) CommitVacuum(ctx context.Context, r *Rewrite, opts CommitOptions
 		outHidden = h[0]
 	}
 	t.files.Store(newFileSet(files).withHidden(append(keptHidden, outHidden)))
+	// The VACUUM's own snapshot reads the replaced files no more: only
+	// other readers may defer their removal.
+	s.Release()
+	var closeNow []*dataFile
 	for _, df := range s.files.files {
-		t.retire(df)
+		if t.retire(df, df.path != final) {
+			closeNow = append(closeNow, df)
+		}
 	}
 	res := CommitResult{Removed: slices.Clone(s.files.paths), Output: final}
-	dirs := make(map[string]bool)
-	for _, p := range obsolete {
-		if err := fsys.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fail(fmt.Errorf("remove replaced file: %w", err))
-		}
-		dirs[filepath.Dir(p)] = true
-	}
-	for d := range dirs {
-		if err := fsys.SyncDir(d); err != nil {
-			return fail(fmt.Errorf("sync directory: %w", err))
-		}
+	if err := t.closeRetired(closeNow, fsys, true); err != nil {
+		return fail(err)
 	}
 	if opts.BeforeDrop != nil {
 		if err := opts.BeforeDrop(); err != nil {
@@ -808,7 +1053,7 @@ func (t *Table) CommitVacuum(ctx context.Context, r *Rewrite, opts CommitOptions
 	if err := t.tlog.DropApplied(ctx, seq, nil); err != nil {
 		return fail(err)
 	}
-	m.Vacuum = nil
+	m = t.manifestOf(files) // without the cleanup, and without the files removed since
 	if err := writeFileAtomicFS(fsys, mpath, m); err != nil {
 		return fail(err)
 	}
@@ -868,10 +1113,11 @@ func (e *dirSyncError) Unwrap() error { return e.err }
 // rewrites the manifest without the cleanup.
 func (c *Catalog) recoverVacuum(src tableSource) (tableSource, error) {
 	var intent *vacuumIntent
+	var retired []manifestEntry
 	if name, err := manifestName(src.name); err == nil {
 		// A corrupt manifest is reported by openState.
 		if m, err := readManifest(filepath.Join(c.stateDir, name), src.name); err == nil && m != nil {
-			intent = m.Vacuum
+			intent, retired = m.Vacuum, m.Retired
 		}
 	}
 	abs := func(rel string) (string, error) {
@@ -925,6 +1171,43 @@ func (c *Catalog) recoverVacuum(src tableSource) (tableSource, error) {
 			}
 			changed = true
 		}
+	}
+	// Files committed VACUUMs replaced whose readers kept them until the
+	// process ended: removed if still the same files.
+	retiredDirs := make(map[string]bool)
+	for _, e := range retired {
+		p, err := abs(e.Name)
+		if err != nil {
+			return src, err
+		}
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return src, fmt.Errorf("finish VACUUM: %w", err)
+		}
+		same := false
+		if info, err := f.Stat(); err == nil && info.Size() == e.Size {
+			crc, err := footerCRC(f, e.Size)
+			same = err == nil && crc == e.FooterCRC32C
+		}
+		_ = f.Close()
+		if !same {
+			c.opts.Logger.Warn().Str("table", src.name).Str("file", p).Msg("a file VACUUM replaced was replaced by another: keeping it")
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return src, fmt.Errorf("finish VACUUM: %w", err)
+		}
+		c.opts.Logger.Info().Str("table", src.name).Str("file", p).Msg("removed a data file VACUUM replaced while it was being read")
+		retiredDirs[filepath.Dir(p)] = true
+	}
+	for d := range retiredDirs {
+		if err := syncDir(d); err != nil {
+			return src, fmt.Errorf("finish VACUUM: %w", err)
+		}
+		changed = true
 	}
 	// Leftover temp files of VACUUMs that did not commit.
 	dir, isTemp := c.dir, func(name string) bool {

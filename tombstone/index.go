@@ -239,3 +239,73 @@ func (s Snapshot) HiddenMany(keys []Key, fileSeq uint64, hidden []bool) int {
 
 // latest is the asOf of probes against the current state.
 const latest = math.MaxUint64
+
+// ProbeMany classifies many rows of one data file registered at fileSeq
+// under a single lock acquisition, for a VACUUM that needs more than
+// HiddenMany tells in one probe per row. For each i it sets hidden[i] to
+// Hidden(keys[i], fileSeq) and by[i] to: if hidden, the lowest sequence
+// number of a tombstone of keys[i] above fileSeq that the snapshot sees
+// (what FirstAfter returns: the DELETE that removed the row); otherwise the
+// sequence number Lookup(keys[i]) returns, or 0 if the snapshot sees no
+// tombstone of keys[i] (a nonzero by[i] then marks a row kept although its
+// key was deleted, because its file came after the DELETE). It returns how
+// many rows are hidden. hidden and by must be at least as long as keys.
+func (s Snapshot) ProbeMany(keys []Key, fileSeq uint64, hidden []bool, by []uint64) int {
+	hidden, by = hidden[:len(keys)], by[:len(keys)]
+	clear(hidden)
+	clear(by)
+	if s.ix == nil {
+		return 0
+	}
+	ix := s.ix
+	n := 0
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for i, k := range keys {
+		m, ok := ix.maxSeq(k)
+		if !ok {
+			continue
+		}
+		if m <= s.asOf && m <= fileSeq {
+			// The common case of a kept row: one tombstone, older than the
+			// file, which the snapshot sees.
+			by[i] = m
+			continue
+		}
+		olds := ix.older[k]
+		if len(olds) == 0 && m <= s.asOf {
+			// m > fileSeq: the one tombstone hides the row.
+			hidden[i], by[i] = true, m
+			n++
+			continue
+		}
+		// Several tombstones, or one the snapshot does not see: the first
+		// above fileSeq decides (olds is ascending and below m).
+		first := uint64(0)
+		for _, o := range olds {
+			if o > fileSeq {
+				first = o
+				break
+			}
+		}
+		if first == 0 && m > fileSeq {
+			first = m
+		}
+		if first != 0 && first <= s.asOf {
+			hidden[i], by[i] = true, first
+			n++
+			continue
+		}
+		if m <= s.asOf {
+			by[i] = m
+			continue
+		}
+		for j := len(olds) - 1; j >= 0; j-- {
+			if olds[j] <= s.asOf {
+				by[i] = olds[j]
+				break
+			}
+		}
+	}
+	return n
+}

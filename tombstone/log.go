@@ -493,17 +493,26 @@ func (l *Log) DropApplied(ctx context.Context, upToSeq uint64, applied func(Tomb
 		return fmt.Errorf("dropping applied tombstones of table %q: sequence number %d has not been assigned yet (next is %d)", l.table, upToSeq, l.nextSeq)
 	}
 	old := l.idx.Load()
-	// Entries only change under l.mu, which is held.
-	kept := make([]stored, 0, len(old.entries))
+	// Entries only change under l.mu, which is held. A VACUUM usually
+	// drops all or most of them: the kept ones are counted first (applied
+	// is asked once per tombstone) rather than room reserved for the log.
+	keep := make([]bool, len(old.entries))
+	nkept := 0
 	for i := range old.entries {
 		s := &old.entries[i]
-		if s.seq <= upToSeq && (applied == nil || applied(l.tombstone(s))) {
-			continue
+		if s.seq > upToSeq || applied != nil && !applied(l.tombstone(s)) {
+			keep[i] = true
+			nkept++
 		}
-		kept = append(kept, *s)
 	}
-	if len(kept) == len(old.entries) {
+	if nkept == len(old.entries) {
 		return nil
+	}
+	kept := make([]stored, 0, nkept)
+	for i := range old.entries {
+		if keep[i] {
+			kept = append(kept, old.entries[i])
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("dropping applied tombstones of table %q: %w", l.table, err)

@@ -186,8 +186,11 @@ func functionList() []sqlFunction {
 	for _, s := range pgCatalogFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}
+	for _, s := range jsonFuncs() {
+		fs = append(fs, sqlFunction{spec: s})
+	}
 	fs = append(fs, minMaxFunctions()...)
-	fs = append(fs, sqlFunction{spec: sleepSpec})
+	fs = append(fs, sqlFunction{spec: sleepSpec}, sqlFunction{spec: distinctKeySpec})
 	return fs
 }
 

@@ -2,6 +2,7 @@ package gmsengine
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/memo"
 	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
 
 	"github.com/pqsql/pqsql/tables"
 )
@@ -27,6 +29,12 @@ type scanFilter struct {
 	lo, hi *bound
 	// none is set when the predicates contradict: nothing matches.
 	none bool
+	// tableIDs are the GMS table ids of the columns the predicates read.
+	// GMS hands a table's lookup every conjunct that reads no other table
+	// of the scope, outer columns of a correlated subquery included; those
+	// are not this table's columns even when the names match, so
+	// checkLookups drops a filter built on one (see foreignColumns).
+	tableIDs []sql.TableId
 }
 
 // bound is one end of a range of comparable keys.
@@ -251,9 +259,10 @@ func isConstant(e sql.Expression) bool {
 
 // predicate is one usable comparison of a column with constants.
 type predicate struct {
-	col  int
-	keys []any
-	op   string // "=", "<", "<=", ">", ">=", "in"
+	col     int
+	tableID sql.TableId // of the column's GetField
+	keys    []any
+	op      string // "=", "<", "<=", ">", ">=", "in"
 }
 
 // columnOf returns the table column index a GetField refers to.
@@ -261,9 +270,6 @@ func (t *table) columnOf(e sql.Expression) int {
 	gf, ok := e.(*expression.GetField)
 	if !ok {
 		return -1
-	}
-	if gf.Table() != "" && !strings.EqualFold(gf.Table(), t.name) {
-		// Aliased tables still name their own columns; match by name only.
 	}
 	return t.schema.IndexOfColName(gf.Name())
 }
@@ -292,9 +298,9 @@ func (t *table) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool
 	if len(ch) != 2 {
 		return predicate{}, false
 	}
-	col, other := t.columnOf(ch[0]), ch[1]
+	col, other, field := t.columnOf(ch[0]), ch[1], ch[0]
 	if col < 0 {
-		col, other, op = t.columnOf(ch[1]), ch[0], flip[op]
+		col, other, field, op = t.columnOf(ch[1]), ch[0], ch[1], flip[op]
 	}
 	if col < 0 {
 		return predicate{}, false
@@ -308,7 +314,7 @@ func (t *table) predicateOf(ctx *sql.Context, e sql.Expression) (predicate, bool
 	if !ok {
 		return predicate{}, false
 	}
-	return predicate{col: col, keys: []any{key}, op: op}, true
+	return predicate{col: col, tableID: tableIDOf(field), keys: []any{key}, op: op}, true
 }
 
 func (t *table) inPredicate(ctx *sql.Context, e sql.Expression) (predicate, bool) {
@@ -340,11 +346,22 @@ func (t *table) inPredicate(ctx *sql.Context, e sql.Expression) (predicate, bool
 		}
 		keys = append(keys, key)
 	}
-	return predicate{col: col, keys: keys, op: "in"}, true
+	return predicate{col: col, tableID: tableIDOf(ch[0]), keys: keys, op: "in"}, true
+}
+
+// tableIDOf returns the table id of a GetField.
+func tableIDOf(e sql.Expression) sql.TableId {
+	if gf, ok := e.(*expression.GetField); ok {
+		return gf.TableId()
+	}
+	return 0
 }
 
 // addPredicate narrows f by p (same column).
 func (f *scanFilter) addPredicate(p predicate) {
+	if !slices.Contains(f.tableIDs, p.tableID) {
+		f.tableIDs = append(f.tableIDs, p.tableID)
+	}
 	switch p.op {
 	case "=", "in":
 		set := make(map[any]struct{}, len(p.keys))
@@ -709,4 +726,55 @@ func (f *scanFilter) selectGeneric(a *array.String, n int) []int {
 		}
 	}
 	return sel
+}
+
+// checkLookups disables the pruning filters of node's lookups that were
+// built on a column of another table: GMS passes LookupForExpressions the
+// conjuncts of a filter over the table, which in a correlated subquery
+// include predicates on the outer query's columns, and identifies columns
+// by table id only on the GetField, which LookupForExpressions cannot
+// compare with the table's own id. A disabled filter lets every row
+// through; GMS re-checks the predicates anyway.
+func checkLookups(ctx *sql.Context, node sql.Node) {
+	inspectAll(ctx, node, func(n sql.Node) {
+		ita, ok := n.(*plan.IndexedTableAccess)
+		if !ok {
+			return
+		}
+		t, ok := ita.Table.(*table)
+		if !ok || t.filter == nil {
+			return
+		}
+		id := ita.Id()
+		for _, tid := range t.filter.tableIDs {
+			if tid != id {
+				t.filter.disable()
+				return
+			}
+		}
+	})
+}
+
+// disable makes f match every row.
+func (f *scanFilter) disable() {
+	f.in, f.lo, f.hi, f.none = nil, nil, nil, false
+}
+
+// inspectAll calls fn on every node of n, including the plans of subquery
+// expressions, which node walks do not enter.
+func inspectAll(ctx *sql.Context, n sql.Node, fn func(sql.Node)) {
+	transform.InspectWithOpaque(ctx, n, func(ctx *sql.Context, n sql.Node) bool {
+		fn(n)
+		if ex, ok := n.(sql.Expressioner); ok {
+			for _, e := range ex.Expressions() {
+				transform.InspectExpr(ctx, e, func(ctx *sql.Context, e sql.Expression) bool {
+					if sq, ok := e.(*plan.Subquery); ok {
+						inspectAll(ctx, sq.Query, fn)
+					}
+					return false
+				})
+			}
+		}
+		return true
+	})
 }

@@ -450,3 +450,21 @@ func isIntervalType(t sql.Type) bool {
 	_, ok := t.(intervalSQLType)
 	return ok
 }
+
+// distinctKeySpec is pqsql_distinct_key(x), the value count(DISTINCT x)
+// counts: x itself, except that an interval becomes the text of its length
+// (30-day months, 24-hour days), so that intervals PostgreSQL deems equal
+// ('1 day', '24 hours') count once; GMS could not hash an interval anyway.
+var distinctKeySpec = &funcSpec{name: "pqsql_distinct_key", minArgs: 1, maxArgs: 1,
+	typ: func(ctx *sql.Context, args []sql.Expression) sql.Type {
+		if t := args[0].Type(ctx); !t.Equals(intervalType) {
+			return t
+		}
+		return textType
+	},
+	eval: func(_ *sql.Context, _ *pgFunc, v []any) (any, error) {
+		if iv, ok := v[0].(interval); ok {
+			return iv.span().String(), nil
+		}
+		return v[0], nil
+	}}

@@ -40,6 +40,8 @@ type statement struct {
 	planned     bool
 	columns     []sqlengine.Column
 	pgTypes     []pgType
+	// keyPlan, when set, runs the statement's executions without GMS.
+	keyPlan *keyPlan
 	// noTimeout exempts a cursor's query, whose rows outlive the statement,
 	// from statement_timeout (each FETCH has its own).
 	noTimeout bool
@@ -112,6 +114,7 @@ func (st *statement) plan(ctx context.Context) error {
 	}
 	st.setColumns(node.Schema(sctx), aggregateTypes(sctx, node))
 	st.setColumnOrigins(sctx, node)
+	st.keyPlan = st.planKeyAccess(sctx, node)
 	st.planned = true
 	return nil
 }
@@ -260,6 +263,16 @@ func (st *statement) Execute(ctx context.Context, params []any) (sqlengine.Rows,
 		}
 		return r, nil
 	}
+	if kp := st.keyPlan; kp != nil && len(params) == len(st.paramTypes) {
+		rows, ok, err := st.executeKeyPlan(ctx, kp, params)
+		if err != nil {
+			s.noteError()
+			return nil, err
+		}
+		if ok {
+			return rows, nil
+		}
+	}
 	rows, err := st.execGMS(ctx, params)
 	if err != nil {
 		s.noteError()
@@ -300,28 +313,28 @@ func (st *statement) execGMS(ctx context.Context, params []any) (sqlengine.Rows,
 		}
 		bindings[bindName(i)] = e
 	}
-	var cancel context.CancelFunc
-	if d := st.s.settings.statementTimeout(); d > 0 && !st.noTimeout {
-		ctx, cancel = context.WithTimeout(ctx, d)
-	} else {
-		ctx, cancel = context.WithCancel(ctx)
+	var timeout time.Duration
+	if !st.noTimeout {
+		timeout = st.s.settings.statementTimeout()
 	}
+	ctx, timer := newStatementTimer(ctx, timeout)
 	sctx := st.s.newContext(ctx, st.pg.SQL)
 	key := st.s.nextKey()
 	node, err := st.s.e.gms.BoundQueryPlan(sctx, key, st.parsed, bindings)
 	if err != nil {
-		cancel()
-		return nil, st.mapError(err)
+		timer.stop()
+		return nil, st.mapError(timer.cause(ctx, err))
 	}
+	checkLookups(sctx, node)
 	st.s.deleters = nil
 	schema, iter, _, err := st.s.e.gms.PrepQueryPlanForExecution(sctx, key, node, nil)
 	deleters := st.s.deleters
 	st.s.deleters = nil
 	if err != nil {
-		cancel()
-		return nil, st.mapError(err)
+		timer.stop()
+		return nil, st.mapError(timer.cause(ctx, err))
 	}
-	r := &gmsRows{st: st, sctx: sctx, cancel: cancel, iter: iter, cols: st.columns, types: st.pgTypes, loc: st.s.settings.location()}
+	r := &gmsRows{st: st, sctx: sctx, timer: timer, iter: iter, cols: st.columns, types: st.pgTypes, loc: st.s.settings.location()}
 	if del, ok := st.parsed.(*sqlparser.Delete); ok {
 		r.isDelete = true
 		r.returning = len(del.Returning) > 0
@@ -336,17 +349,17 @@ func (st *statement) execGMS(ctx context.Context, params []any) (sqlengine.Rows,
 
 // gmsRows streams a GMS result as canonical values.
 type gmsRows struct {
-	st     *statement
-	sctx   *sql.Context
-	cancel context.CancelFunc
-	iter   sql.RowIter
-	cols   []sqlengine.Column
-	types  []pgType
-	loc    *time.Location
-	out    []any
-	n      int64
-	done   bool
-	err    error
+	st    *statement
+	sctx  *sql.Context
+	timer *statementTimer // statement_timeout; stop ends sctx
+	iter  sql.RowIter
+	cols  []sqlengine.Column
+	types []pgType
+	loc   *time.Location
+	out   []any
+	n     int64
+	done  bool
+	err   error
 
 	// isDelete is set for a DELETE, which runs whole on the first Next;
 	// returning for DELETE ... RETURNING, whose rows are buffered in
@@ -356,6 +369,8 @@ type gmsRows struct {
 	returned                 [][]any
 	next                     int
 }
+
+var _ sqlengine.ExecuteTimedRows = (*gmsRows)(nil)
 
 // Columns describes the rows.
 func (r *gmsRows) Columns() []sqlengine.Column { return r.cols }
@@ -380,7 +395,7 @@ func (r *gmsRows) Next(ctx context.Context) ([]any, error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		return nil, r.fail(r.st.mapError(err))
+		return nil, r.fail(r.st.mapError(r.timer.cause(r.sctx, err)))
 	}
 	if r.out == nil {
 		r.out = make([]any, len(r.cols))
@@ -439,7 +454,7 @@ func (r *gmsRows) runDelete() error {
 			break
 		}
 		if err != nil {
-			return r.fail(r.st.mapError(err))
+			return r.fail(r.st.mapError(r.timer.cause(r.sctx, err)))
 		}
 		if r.returning {
 			out := make([]any, len(r.cols))
@@ -492,7 +507,15 @@ func (r *gmsRows) closeIter() {
 		_ = r.iter.Close(r.sctx)
 		r.iter = nil
 	}
-	r.cancel()
+	r.timer.stop()
+}
+
+// BeginExecute runs the statement timeout for one Execute message: the
+// timer started with the statement keeps running through its first
+// Execute, later ones get the whole timeout again.
+func (r *gmsRows) BeginExecute() (end func()) {
+	r.timer.start()
+	return r.timer.pause
 }
 
 // Tag returns the command tag.

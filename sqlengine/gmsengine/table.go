@@ -11,6 +11,7 @@ import (
 
 	"github.com/pqsql/pqsql/sqlengine"
 	"github.com/pqsql/pqsql/tables"
+	"github.com/pqsql/pqsql/tombstone"
 )
 
 // table is the sql.Table over one *tables.Table. Values of table are
@@ -247,7 +248,8 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 			filterPos = len(cols)
 		}
 	}
-	if t.filter != nil && len(scanCols) > 1 {
+	keys := t.lookupKeys()
+	if t.filter != nil && len(scanCols) > 1 && keys == nil {
 		// Decode the filter column alone first: a row group without a match
 		// then costs one column, not all of them.
 		found, err := t.anyMatch(ctx, part)
@@ -259,7 +261,7 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		}
 	}
 	t.hooks.scanned(1)
-	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx), Pruned: part.pruned})
+	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx), Pruned: part.pruned, Keys: keys})
 	if err != nil {
 		return nil, fmt.Errorf("reading table %q: %w", t.t.Name(), err)
 	}
@@ -268,6 +270,33 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		kinds[i] = kindOf(t.t.Columns()[c].Type)
 	}
 	return &batchRowIter{name: t.t.Name(), scanner: sc, kinds: kinds, width: len(cols), filter: t.filter, filterPos: filterPos}, nil
+}
+
+// lookupKeys returns the key values the table's filter allows when it is
+// an equality or IN list on an integer or text key column, for a
+// ScanOptions.Keys scan through the key index; nil otherwise.
+func (t *table) lookupKeys() []tombstone.Key {
+	f := t.filter
+	if f == nil || f.none || f.in == nil || f.col != t.t.KeyColumn() {
+		return nil
+	}
+	switch f.kind {
+	case kindInt16, kindInt32, kindInt64, kindText:
+	default:
+		return nil
+	}
+	keys := make([]tombstone.Key, 0, len(f.in))
+	for v := range f.in {
+		if !f.inRange(v) {
+			continue
+		}
+		k, err := t.t.Key(v)
+		if err != nil {
+			return nil
+		}
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // pending returns the session's uncommitted deletes of the table, which its

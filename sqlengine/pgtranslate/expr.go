@@ -534,6 +534,14 @@ func (t *translator) operator(a *pg_query.A_Expr, op string) (sqlparser.Expr, er
 		return regex("c", true), nil
 	case "!~*":
 		return regex("i", true), nil
+	case "->":
+		return funcExpr(pqsqlPrefix+"json_get", left, right), nil
+	case "->>":
+		return funcExpr(pqsqlPrefix+"json_get_text", left, right), nil
+	case "#>":
+		return funcExpr(pqsqlPrefix+"json_path", left, right), nil
+	case "#>>":
+		return funcExpr(pqsqlPrefix+"json_path_text", left, right), nil
 	case "~~":
 		return cmp(sqlparser.LikeStr), nil
 	case "!~~":

@@ -74,6 +74,8 @@ func PqsqlFunctions() []string {
 		"pqsql_array_to_string(array, sep[, null]), pqsql_array_upper(array, dim), pqsql_array_lower(array, dim), pqsql_array_length(array, dim), pqsql_cardinality(array)",
 		"pqsql_array_single(array): unnest of an array of at most one element; pqsql_pg_expandarray(array): information_schema._pg_expandarray of such an array, as text '(x,1)'",
 		"pqsql_json_build_object(key, value, ...), pqsql_pg_tablespace_location(oid), pqsql_pg_<object>_is_visible(oid)",
+		"pqsql_distinct_key(x): x, or for an interval a text key equal for equal intervals ('1 day' and '24 hours'), for count(DISTINCT x)",
+		"pqsql_json_get(json, key text | index int), pqsql_json_get_text(json, key | index): json -> and ->>; pqsql_json_path(json, path text[]), pqsql_json_path_text(json, path text[]): #> and #>>",
 		"pqsql_reg_out(oid, typename text): a regclass, regtype or regnamespace result column rendered by name",
 	}
 }
@@ -267,6 +269,13 @@ func (t *translator) mapFunction(fc *pg_query.FuncCall, name string, args []sqlp
 		if fc.AggStar && len(args) == 0 {
 			f := &sqlparser.FuncExpr{Name: sqlparser.NewColIdent("count"), Exprs: sqlparser.SelectExprs{&sqlparser.StarExpr{}}}
 			return f, nil
+		}
+		if fc.AggDistinct {
+			// GMS's count(DISTINCT) hashes the values' text, which values of
+			// the engine's own types (interval) have not: count keys instead.
+			for i, a := range args {
+				args[i] = funcExpr(pqsqlPrefix+"distinct_key", a)
+			}
 		}
 		return call("count", args...)
 	case "length", "char_length", "character_length":

@@ -96,6 +96,10 @@ func newGMSFixture(t *testing.T) *gmsFixture {
 			return fn(ctx, guarded...)
 		}})
 	}
+	// Stand-in for pqsql_distinct_key: the identity, the key of all but intervals.
+	engine.Analyzer.Catalog.RegisterFunction(ctx, sql.FunctionN{Name: "pqsql_distinct_key", Fn: func(_ *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+		return args[0], nil
+	}})
 	// Stand-in for pqsql_concat_ws: GMS's agrees on text.
 	engine.Analyzer.Catalog.RegisterFunction(ctx, sql.FunctionN{Name: "pqsql_concat_ws", Fn: function.NewConcatWithSeparator})
 	// Stand-in for pqsql_substring: GMS's agrees for starts of 1 or more.
@@ -259,6 +263,11 @@ func TestGMSExecution(t *testing.T) {
 		{`SELECT id FROM items WHERE id < 3 UNION ALL (SELECT id FROM items WHERE id > 4 ORDER BY id LIMIT 1) ORDER BY 1 DESC`, []string{"5", "2", "1"}},
 		{`WITH a AS (SELECT grp FROM items), b AS (SELECT grp FROM groups) SELECT count(*) FROM a JOIN b USING (grp)`, []string{"2"}},
 		{`SELECT s.n + 1 FROM generate_series(41, 43) AS s(n)`, []string{"42"}},
+		// DISTINCT ON keeps the first row of each group in ORDER BY order.
+		{`SELECT DISTINCT ON (grp) grp, id FROM items ORDER BY grp, n DESC`, []string{"x|2", "y|3", "<nil>|5"}},
+		{`SELECT DISTINCT ON (1) grp AS g, id FROM items ORDER BY g DESC NULLS LAST, id DESC`, []string{"y|4", "x|2", "<nil>|5"}},
+		{`SELECT DISTINCT ON (grp) grp, count(*) AS c FROM items GROUP BY grp, flag ORDER BY grp, c DESC, flag LIMIT 2`, []string{"x|1", "y|1"}},
+		{`SELECT DISTINCT ON (flag) id FROM items WHERE flag IS NOT NULL`, []string{"2", "1"}},
 		{`SELECT id FROM items WHERE (grp, n) IN (('x', 10), ('y', 5)) ORDER BY id FETCH FIRST ROW ONLY`, []string{"1"}},
 		{`SELECT id AS "select", "n" AS "Order" FROM ONLY items WHERE (id, grp) = (3, 'y')`, []string{"3|30"}},
 		{`TABLE groups`, []string{"x|ex", "z|zed"}},

@@ -21,6 +21,13 @@ func (t *translator) selectStmt(s *pg_query.SelectStmt) (sqlparser.SelectStateme
 	if len(s.LockingClause) > 0 {
 		return nil, t.unsupported(-1, "SELECT FOR UPDATE/SHARE is not supported")
 	}
+	if hasDistinctOn(s) {
+		rewritten, err := t.distinctOn(s)
+		if err != nil {
+			return nil, err
+		}
+		s = rewritten
+	}
 	var (
 		stmt sqlparser.SelectStatement
 		out  outputColumns

@@ -141,7 +141,7 @@ func TestTranslate(t *testing.T) {
 		{`SELECT concat(a, 1), stddev(a), variance(a), stddev_pop(a)`, "select pqsql_concat_ws('', a, 1), stddev_samp(a), var_samp(a), stddev_pop(a)"},
 		// Aggregates.
 		{`SELECT count(*), count(a), count(DISTINCT a), sum(a), avg(a), min(a), max(a)`,
-			"select count(*), count(a), count(distinct a), sum(a), avg(a), min(a), max(a)"},
+			"select count(*), count(a), count(distinct pqsql_distinct_key(a)), sum(a), avg(a), min(a), max(a)"},
 		{`SELECT count(*) FILTER (WHERE a > 1), sum(b) FILTER (WHERE c)`,
 			"select count(case when a > 1 then 1 end), sum(case when c then b end)"},
 		{`SELECT bool_and(a), bool_or(a), every(a)`, "select min(a), max(a), min(a)"},
@@ -169,7 +169,9 @@ func TestTranslateErrors(t *testing.T) {
 		pg, code, msg string
 		pos           int32
 	}{
-		{`SELECT DISTINCT ON (a) a FROM t`, "0A000", "DISTINCT ON is not supported", 21},
+		{`SELECT DISTINCT ON (a) a, b FROM t ORDER BY b`, "42P10", "SELECT DISTINCT ON expressions must match initial ORDER BY expressions", 21},
+		{`SELECT DISTINCT ON (3) a, b FROM t`, "42P10", "DISTINCT ON position 3 is not in select list", 21},
+		{`SELECT DISTINCT ON (a) * FROM t`, "0A000", "SELECT DISTINCT ON with * in the select list is not supported", 24},
 		{`SELECT a FROM t FOR UPDATE`, "0A000", "SELECT FOR UPDATE/SHARE is not supported", 0},
 		{`SELECT * FROM t, LATERAL (SELECT 1) s`, "0A000", "LATERAL is not supported", 0},
 		{`SELECT a < ANY ($1)`, "0A000", "ANY with operator < is not supported", 10},

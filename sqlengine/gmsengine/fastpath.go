@@ -1,0 +1,430 @@
+package gmsengine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/pqsql/pqsql/sqlengine"
+	"github.com/pqsql/pqsql/tables"
+	"github.com/pqsql/pqsql/tombstone"
+)
+
+// keyPlan runs the two statement shapes that dominate point access, by key,
+// without GMS:
+//
+//	SELECT cols | * FROM t WHERE key = v      (or key IN (v, ...))
+//	DELETE FROM t WHERE key = v               (or key IN (v, ...)), no RETURNING
+//
+// where each v is a constant or a parameter. GMS analyzes every execution
+// afresh (hundreds of microseconds) and evaluates IN lists row by row;
+// this plan goes straight to the table's key index (tables.ScanOptions.Keys,
+// tables.Table.Delete), so a prepared point lookup costs microseconds.
+//
+// The statement is still planned by GMS when it is prepared: that checks
+// names, privileges (the __raw__ views never take this path) and types,
+// and describes the result. keyPlan only takes over the execution, and
+// hands it back to GMS whenever a value is not one it can use exactly
+// (NULL aside, which matches nothing): GMS then answers as before,
+// errors included.
+type keyPlan struct {
+	table *tables.Table
+	// cols are the table columns a SELECT returns, in order.
+	cols  []int
+	kinds []valueKind
+	// del is set for a DELETE.
+	del bool
+	// args are the key values: a constant, or a parameter.
+	args []keyArg
+	// searchPath is the session's search_path when the plan was made: a
+	// change can make the table name resolve elsewhere.
+	searchPath string
+}
+
+// keyArg is one value of a key list.
+type keyArg struct {
+	// param is the 0-based parameter index, -1 for a constant.
+	param int
+	// key is the constant's key; null marks a NULL constant.
+	key  tombstone.Key
+	null bool
+}
+
+// planKeyAccess returns the key plan of the statement GMS planned as node,
+// or nil when the statement is not of a shape keyPlan runs.
+func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
+	var (
+		rv      *pg_query.RangeVar
+		where   *pg_query.Node
+		targets []*pg_query.Node
+		del     bool
+	)
+	switch {
+	case st.pg.Node.GetSelectStmt() != nil:
+		sel := st.pg.Node.GetSelectStmt()
+		if len(sel.DistinctClause) > 0 || sel.IntoClause != nil || len(sel.GroupClause) > 0 ||
+			sel.HavingClause != nil || len(sel.WindowClause) > 0 || len(sel.ValuesLists) > 0 ||
+			len(sel.SortClause) > 0 || sel.LimitOffset != nil || sel.LimitCount != nil ||
+			len(sel.LockingClause) > 0 || sel.WithClause != nil || sel.Op != pg_query.SetOperation_SETOP_NONE ||
+			len(sel.FromClause) != 1 || sel.FromClause[0].GetRangeVar() == nil {
+			return nil
+		}
+		rv, where, targets = sel.FromClause[0].GetRangeVar(), sel.WhereClause, sel.TargetList
+	case st.pg.Node.GetDeleteStmt() != nil:
+		d := st.pg.Node.GetDeleteStmt()
+		if len(d.UsingClause) > 0 || len(d.ReturningList) > 0 || d.WithClause != nil || d.Relation == nil {
+			return nil
+		}
+		rv, where, del = d.Relation, d.WhereClause, true
+	default:
+		return nil
+	}
+	if where == nil || !rv.Inh || rv.Catalogname != "" {
+		return nil
+	}
+	// The table GMS resolved the name to: exactly one scan of a pqsql
+	// table, not a raw view.
+	var tbl *table
+	count := 0
+	inspectAll(ctx, node, func(n sql.Node) {
+		if tn, ok := n.(sql.TableNode); ok {
+			count++
+			if t, ok := tn.UnderlyingTable().(*table); ok {
+				tbl = t
+			}
+		}
+		if _, ok := n.(*plan.TableAlias); ok {
+			count-- // its child is counted
+		}
+	})
+	if tbl == nil || count != 1 || tbl.raw || tbl.t.Err() != nil {
+		return nil
+	}
+	if rv.Relname != tbl.t.Name() || (rv.Schemaname != "" && rv.Schemaname != "public") {
+		return nil
+	}
+	qualifier := rv.Relname
+	if rv.Alias != nil {
+		if len(rv.Alias.Colnames) > 0 {
+			return nil
+		}
+		qualifier = rv.Alias.Aliasname
+	}
+	columns := tbl.t.Columns()
+	colIndex := func(n *pg_query.Node) int {
+		cr := n.GetColumnRef()
+		if cr == nil {
+			return -1
+		}
+		f := cr.Fields
+		switch {
+		case len(f) == 1:
+		case len(f) == 2 && f[0].GetString_() != nil && f[0].GetString_().Sval == qualifier:
+			f = f[1:]
+		default:
+			return -1
+		}
+		name := f[0].GetString_()
+		if name == nil {
+			return -1
+		}
+		for i, c := range columns {
+			if c.Name == name.Sval {
+				return i
+			}
+		}
+		return -1
+	}
+	kp := &keyPlan{table: tbl.t, del: del}
+	kp.searchPath, _ = st.s.settings.get("search_path")
+	if !del {
+		for _, tg := range targets {
+			rt := tg.GetResTarget()
+			if rt == nil || rt.Val == nil {
+				return nil
+			}
+			if cr := rt.Val.GetColumnRef(); cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
+				if len(cr.Fields) == 2 && (cr.Fields[0].GetString_() == nil || cr.Fields[0].GetString_().Sval != qualifier) || len(cr.Fields) > 2 {
+					return nil
+				}
+				for i := range columns {
+					kp.cols = append(kp.cols, i)
+				}
+				continue
+			}
+			c := colIndex(rt.Val)
+			if c < 0 {
+				return nil
+			}
+			kp.cols = append(kp.cols, c)
+		}
+		if len(kp.cols) == 0 || len(kp.cols) != len(st.pgTypes) {
+			return nil
+		}
+		for _, c := range kp.cols {
+			kp.kinds = append(kp.kinds, kindOf(columns[c].Type))
+		}
+	}
+	// WHERE key = v, v = key or key IN (v, ...).
+	ax := where.GetAExpr()
+	if ax == nil || len(ax.Name) != 1 || ax.Name[0].GetString_() == nil {
+		return nil
+	}
+	key := tbl.t.KeyColumn()
+	keyType := columns[key].Type
+	var values []*pg_query.Node
+	switch {
+	case ax.Kind == pg_query.A_Expr_Kind_AEXPR_OP && ax.Name[0].GetString_().Sval == "=":
+		switch {
+		case colIndex(ax.Lexpr) == key:
+			values = []*pg_query.Node{ax.Rexpr}
+		case colIndex(ax.Rexpr) == key:
+			values = []*pg_query.Node{ax.Lexpr}
+		default:
+			return nil
+		}
+	case ax.Kind == pg_query.A_Expr_Kind_AEXPR_IN && ax.Name[0].GetString_().Sval == "=":
+		if colIndex(ax.Lexpr) != key || ax.Rexpr.GetList() == nil {
+			return nil
+		}
+		values = ax.Rexpr.GetList().Items
+	default:
+		return nil
+	}
+	for _, v := range values {
+		arg, ok := st.keyArgOf(tbl.t, keyType, v)
+		if !ok {
+			return nil
+		}
+		kp.args = append(kp.args, arg)
+	}
+	return kp
+}
+
+// keyArgOf converts one value of the key list: an integer constant for an
+// integer key, a string constant for a text key, or a parameter whose type
+// is the key's own family.
+func (st *statement) keyArgOf(t *tables.Table, keyType tables.Type, v *pg_query.Node) (keyArg, bool) {
+	intKey := keyType.OID == sqlengine.Int2OID || keyType.OID == sqlengine.Int4OID || keyType.OID == sqlengine.Int8OID
+	textKey := keyType.OID == sqlengine.TextOID
+	if !intKey && !textKey {
+		return keyArg{}, false
+	}
+	if p := v.GetParamRef(); p != nil {
+		i := int(p.Number) - 1
+		if i < 0 || i >= len(st.paramTypes) {
+			return keyArg{}, false
+		}
+		switch st.paramTypes[i] {
+		case sqlengine.Int2OID, sqlengine.Int4OID, sqlengine.Int8OID:
+			if !intKey {
+				return keyArg{}, false
+			}
+		case sqlengine.TextOID, sqlengine.VarcharOID:
+			if !textKey {
+				return keyArg{}, false
+			}
+		default:
+			return keyArg{}, false
+		}
+		return keyArg{param: i}, true
+	}
+	c := v.GetAConst()
+	if c == nil {
+		return keyArg{}, false
+	}
+	if c.Isnull {
+		return keyArg{param: -1, null: true}, true
+	}
+	var val any
+	switch {
+	case intKey && c.GetIval() != nil:
+		val = int64(c.GetIval().Ival)
+	case intKey && c.GetFval() != nil:
+		// Integers beyond int4 arrive as Float nodes; only whole ones can
+		// equal an integer key exactly.
+		n, err := strconv.ParseInt(c.GetFval().Fval, 10, 64)
+		if err != nil {
+			return keyArg{}, false
+		}
+		val = n
+	case textKey && c.GetSval() != nil:
+		val = c.GetSval().Sval
+	default:
+		return keyArg{}, false
+	}
+	k, err := t.Key(val)
+	if err != nil {
+		return keyArg{}, false
+	}
+	return keyArg{param: -1, key: k}, true
+}
+
+// keys returns the plan's key values for params, without NULLs. ok is false
+// when a parameter value is not one the plan can use exactly.
+func (kp *keyPlan) keys(params []any) (keys []tombstone.Key, ok bool) {
+	keys = make([]tombstone.Key, 0, len(kp.args))
+	for _, a := range kp.args {
+		switch {
+		case a.null:
+			continue
+		case a.param < 0:
+			keys = append(keys, a.key)
+			continue
+		}
+		if a.param >= len(params) {
+			return nil, false
+		}
+		v := params[a.param]
+		if v == nil {
+			continue // key = NULL matches nothing
+		}
+		switch v.(type) {
+		case int16, int32, int64, string:
+		default:
+			return nil, false
+		}
+		k, err := kp.table.Key(v)
+		if err != nil {
+			return nil, false
+		}
+		keys = append(keys, k)
+	}
+	return keys, true
+}
+
+// usable reports whether the plan still applies in the session: the table
+// name still resolves to the same table.
+func (kp *keyPlan) usable(s *session) bool {
+	if path, _ := s.settings.get("search_path"); path != kp.searchPath {
+		return false
+	}
+	return s.e.catalog.Table(kp.table.Name()) == kp.table && kp.table.Err() == nil
+}
+
+// execute runs the plan, or returns ok false to have GMS run the statement.
+func (st *statement) executeKeyPlan(ctx context.Context, kp *keyPlan, params []any) (rows sqlengine.Rows, ok bool, err error) {
+	s := st.s
+	if !kp.usable(s) {
+		return nil, false, nil
+	}
+	keys, ok := kp.keys(params)
+	if !ok {
+		return nil, false, nil
+	}
+	if kp.del {
+		if s.role == RoleReader {
+			return nil, true, sqlengine.Errorf(sqlengine.CodeInsufficientPrivilege, "permission denied for table %s", kp.table.Name())
+		}
+		n, err := st.deleteKeys(ctx, kp, keys)
+		if err != nil {
+			return nil, true, err
+		}
+		return &staticRows{tag: "DELETE " + strconv.FormatInt(n, 10)}, true, nil
+	}
+	out, err := st.selectKeys(ctx, kp, keys)
+	if err != nil {
+		return nil, true, err
+	}
+	return &staticRows{cols: st.columns, rows: out, tag: "SELECT " + strconv.Itoa(len(out))}, true, nil
+}
+
+// selectKeys returns the visible rows with one of keys, as canonical values.
+func (st *statement) selectKeys(ctx context.Context, kp *keyPlan, keys []tombstone.Key) ([][]any, error) {
+	sc, err := kp.table.Scan(ctx, tables.ScanOptions{Columns: kp.cols, Keys: keys, Pending: st.s.pending[kp.table]})
+	if err != nil {
+		return nil, st.keyPlanError(ctx, kp, err)
+	}
+	defer sc.Close()
+	loc := st.s.settings.location()
+	var out [][]any
+	for {
+		b, err := sc.Next(ctx)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, st.keyPlanError(ctx, kp, err)
+		}
+		rows, err := boxBatch(b, kp.kinds, len(kp.cols), nil, -1)
+		b.Record.Release()
+		if err != nil {
+			return nil, st.keyPlanError(ctx, kp, err)
+		}
+		for _, r := range rows {
+			vals := make([]any, len(r))
+			for i, v := range r {
+				if vals[i], err = canonical(v, st.pgTypes[i], loc); err != nil {
+					return nil, st.mapError(err)
+				}
+			}
+			out = append(out, vals)
+		}
+	}
+}
+
+// deleteKeys deletes the rows with one of keys and returns how many
+// visible rows it removed: durably at once outside a transaction block,
+// else for this session until COMMIT, as the GMS path does.
+func (st *statement) deleteKeys(ctx context.Context, kp *keyPlan, keys []tombstone.Key) (int64, error) {
+	s := st.s
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		vals[i] = k
+	}
+	if s.inTx {
+		// Count what this session sees, then hide it for the session.
+		sc, err := kp.table.Scan(ctx, tables.ScanOptions{Keys: keys, Pending: s.pending[kp.table]})
+		if err != nil {
+			return 0, st.keyPlanError(ctx, kp, err)
+		}
+		defer sc.Close()
+		var n int64
+		for {
+			b, err := sc.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return 0, st.keyPlanError(ctx, kp, err)
+			}
+			n += b.Record.NumRows()
+			b.Record.Release()
+		}
+		if err := s.addPending(kp.table, vals); err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+	if err := kp.table.Err(); err != nil {
+		return 0, st.keyPlanError(ctx, kp, err)
+	}
+	res, err := kp.table.Delete(ctx, vals, s.info.User, s.erasureReason())
+	if err != nil {
+		return 0, st.keyPlanError(ctx, kp, err)
+	}
+	return res.RowsHidden, nil
+}
+
+// keyPlanError maps an error of a key plan's table access.
+func (st *statement) keyPlanError(ctx context.Context, kp *keyPlan, err error) error {
+	if ctx.Err() != nil {
+		return canceledError(ctx.Err())
+	}
+	if kp.table.Err() != nil {
+		return &sqlengine.Error{Code: sqlengine.CodeDataCorrupted,
+			Message: fmt.Sprintf("table %q is unavailable: %v", kp.table.Name(), kp.table.Err()), Err: err}
+	}
+	if kp.del {
+		return fmt.Errorf("delete from %q by key: %w", kp.table.Name(), err)
+	}
+	return fmt.Errorf("read %q by key: %w", kp.table.Name(), err)
+}

@@ -1,0 +1,203 @@
+package gmsengine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/pqsql/pqsql/sqlengine"
+)
+
+// usesKeyPlan reports whether q is prepared with a key plan.
+func usesKeyPlan(t *testing.T, s sqlengine.Session, q string, paramTypes ...uint32) bool {
+	t.Helper()
+	stmts, err := s.Prepare(context.Background(), q, paramTypes)
+	if err != nil {
+		t.Fatalf("Prepare(%s): %v", q, err)
+	}
+	return len(stmts) == 1 && stmts[0].(*statement).keyPlan != nil
+}
+
+// TestKeyPlanShapes checks which statements take the key plan: only plain
+// key lookups of data tables.
+func TestKeyPlanShapes(t *testing.T) {
+	e := testEngine(t)
+	admin := openSessionAs(t, e, "root")
+	for _, tc := range []struct {
+		q    string
+		want bool
+	}{
+		{`SELECT * FROM events WHERE id = 5`, true},
+		{`SELECT name, id FROM public.events WHERE 5 = id`, true},
+		{`SELECT e.name FROM events e WHERE e.id IN (1, 2, 3)`, true},
+		{`SELECT events.* FROM events WHERE events.id = 10000000000`, true},
+		{`SELECT * FROM countries WHERE code = 'a'`, true},
+		{`DELETE FROM events WHERE id IN (1, 2)`, true},
+		{`SELECT * FROM events WHERE id = 5 ORDER BY name`, false},
+		{`SELECT * FROM events WHERE id = 5 LIMIT 1`, false},
+		{`SELECT * FROM events WHERE id = '5'`, false},
+		{`SELECT * FROM events WHERE id = 5.0`, false},
+		{`SELECT * FROM events WHERE name = 'x'`, false},
+		{`SELECT id + 1 FROM events WHERE id = 5`, false},
+		{`SELECT * FROM __raw__events WHERE id = 5`, false},
+		{`SELECT * FROM events WHERE id = 5 AND true`, false},
+		{`DELETE FROM events WHERE id = 5 RETURNING *`, false},
+		{`SELECT * FROM events x WHERE events.id = 5`, false}, // an error in PostgreSQL too
+	} {
+		q := tc.q
+		stmts, err := admin.Prepare(context.Background(), q, nil)
+		got := err == nil && stmts[0].(*statement).keyPlan != nil
+		if got != tc.want {
+			t.Errorf("%s: key plan %v, want %v (err %v)", q, got, tc.want, err)
+		}
+	}
+	if !usesKeyPlan(t, admin, `SELECT * FROM events WHERE id = $1`) {
+		t.Errorf("a parameter of inferred type int8 does not take the key plan")
+	}
+	if usesKeyPlan(t, admin, `SELECT * FROM events WHERE id = $1`, sqlengine.Float8OID) {
+		t.Errorf("a float8 parameter takes the key plan")
+	}
+}
+
+// TestKeyPlanMatchesGMS runs key lookups through the key plan and the same
+// query through GMS (the `AND true` defeats the key plan) and compares.
+func TestKeyPlanMatchesGMS(t *testing.T) {
+	e := testEngine(t)
+	s := openSessionAs(t, e, "wendy")
+	ctx := context.Background()
+	same := func(when, q string, params ...any) {
+		t.Helper()
+		if !usesKeyPlan(t, s, q) {
+			t.Fatalf("%s: no key plan", q)
+		}
+		got, err := query(ctx, s, q, params...)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", when, q, err)
+		}
+		want, err := query(ctx, s, q+" AND true", params...)
+		if err != nil {
+			t.Fatalf("%s: %s AND true: %v", when, q, err)
+		}
+		if fmt.Sprint(got.rows) != fmt.Sprint(want.rows) || got.tag != want.tag || fmt.Sprint(got.cols) != fmt.Sprint(want.cols) {
+			t.Errorf("%s: %s\n key plan %v %q %v\n GMS      %v %q %v", when, q, got.rows, got.tag, got.cols, want.rows, want.tag, want.cols)
+		}
+	}
+	probe := func(when string) {
+		same(when, `SELECT * FROM events WHERE id = 5`)
+		same(when, `SELECT name, id, day, amount, tstz FROM events WHERE id IN (7, 5, 999, 12, 5)`)
+		same(when, `SELECT * FROM events WHERE id = 123456`)
+		same(when, `SELECT * FROM events WHERE id = NULL`)
+		same(when, `SELECT id, grp FROM events WHERE id = $1`, int64(6))
+		same(when, `SELECT id, grp FROM events WHERE id = $1`, nil)
+		same(when, `SELECT id FROM events WHERE id IN ($1, $2)`, int64(6), int64(8))
+		same(when, `SELECT * FROM countries WHERE code IN ('a', 'd', 'zz')`)
+		same(when, `SELECT label FROM countries WHERE code = $1`, "b")
+	}
+	probe("before DELETE")
+	res := mustQuery(t, s, `DELETE FROM events WHERE id IN (5, 6, 6, 999999)`)
+	if res.tag != "DELETE 2" {
+		t.Errorf("DELETE tag = %q, want DELETE 2", res.tag)
+	}
+	if res := mustQuery(t, s, `DELETE FROM events WHERE id = $1`, int64(5)); res.tag != "DELETE 0" {
+		t.Errorf("second DELETE of 5: tag %q, want DELETE 0", res.tag)
+	}
+	probe("after DELETE")
+	// In a transaction block the session sees its own deletes at once,
+	// others at COMMIT; ROLLBACK discards them.
+	other := openSessionAs(t, e, "alice")
+	mustQuery(t, s, `BEGIN`)
+	if res := mustQuery(t, s, `DELETE FROM events WHERE id IN (7, 8)`); res.tag != "DELETE 2" {
+		t.Errorf("DELETE in block: tag %q", res.tag)
+	}
+	if res := mustQuery(t, s, `DELETE FROM events WHERE id = 7`); res.tag != "DELETE 0" {
+		t.Errorf("DELETE again in block: tag %q, want DELETE 0", res.tag)
+	}
+	probe("in a transaction block")
+	if res := mustQuery(t, other, `SELECT id FROM events WHERE id IN (7, 8)`); len(res.rows) != 2 {
+		t.Errorf("other session sees %v before COMMIT, want 2 rows", res.rows)
+	}
+	mustQuery(t, s, `ROLLBACK`)
+	if res := mustQuery(t, other, `SELECT id FROM events WHERE id IN (7, 8)`); len(res.rows) != 2 {
+		t.Errorf("other session sees %v after ROLLBACK, want 2 rows", res.rows)
+	}
+	mustQuery(t, s, `BEGIN`)
+	mustQuery(t, s, `DELETE FROM events WHERE id = 8`)
+	mustQuery(t, s, `COMMIT`)
+	if res := mustQuery(t, other, `SELECT id FROM events WHERE id IN (7, 8)`); fmt.Sprint(res.rows) != "[[7]]" {
+		t.Errorf("other session sees %v after COMMIT, want [[7]]", res.rows)
+	}
+	// A reader may not DELETE, by key or otherwise.
+	_, err := query(ctx, other, `DELETE FROM events WHERE id = 9`)
+	wantCode(t, err, sqlengine.CodeInsufficientPrivilege)
+	if res := mustQuery(t, other, `SELECT id FROM events WHERE id = 9`); len(res.rows) != 1 {
+		t.Errorf("reader's refused DELETE removed the row")
+	}
+	// A parameter value that is not an exact key goes to GMS, which
+	// answers as before.
+	if res := mustQuery(t, s, `SELECT id FROM events WHERE id = $1`, "10"); fmt.Sprint(res.rows) != "[[10]]" {
+		t.Errorf("text parameter: %v", res.rows)
+	}
+}
+
+// TestKeyPlanFileGone checks that a prepared key plan reads the table's
+// files as they are when it runs: after a rescan dropped the file it read
+// (and cached), it finds nothing.
+func TestKeyPlanFileGone(t *testing.T) {
+	e := testEngine(t)
+	s := openSessionAs(t, e, "root")
+	ctx := context.Background()
+	q := `SELECT label FROM countries WHERE code = 'a'`
+	if !usesKeyPlan(t, s, q) {
+		t.Fatalf("no key plan")
+	}
+	if res := mustQuery(t, s, q); fmt.Sprint(res.rows) != "[[Alpha]]" {
+		t.Fatalf("rows = %v", res.rows)
+	}
+	stmts, err := s.Prepare(ctx, q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(e.catalog.Table("countries").Files()[0]); err != nil {
+		t.Fatal(err)
+	}
+	mustQuery(t, s, `SELECT pqsql_rescan()`)
+	rows, err := stmts[0].Execute(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if r, err := rows.Next(ctx); err != io.EOF {
+		t.Errorf("after the file vanished: row %v, err %v; want none", r, err)
+	}
+}
+
+// BenchmarkKeyPlanSelect measures a prepared key lookup's execution.
+func BenchmarkKeyPlanSelect(b *testing.B) {
+	e := testEngine(&testing.T{})
+	s, err := e.NewSession(context.Background(), sqlengine.SessionInfo{User: "alice", Database: "db"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	stmts, err := s.Prepare(ctx, `SELECT * FROM events WHERE id = $1`, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := stmts[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		rows, err := st.Execute(ctx, []any{int64(555)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := rows.Next(ctx); err != nil {
+				break
+			}
+		}
+		rows.Close()
+	}
+}
