@@ -108,10 +108,7 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 		defer release()
 		return newEagerScanner(scanCtx, cancel, p), nil
 	}
-	go func() {
-		defer release()
-		s.run(scanCtx, p)
-	}()
+	go s.run(scanCtx, p, release)
 	return s, nil
 }
 
@@ -220,9 +217,12 @@ type scanner struct {
 	closed bool
 }
 
-// run is the producer goroutine.
-func (s *scanner) run(ctx context.Context, p *producer) {
+// run is the producer goroutine; release lets the scan's files go.
+func (s *scanner) run(ctx context.Context, p *producer, release func()) {
 	defer close(s.done)
+	// Release the files before done is closed, so that they are let go
+	// when Close returns.
+	defer release()
 	defer close(s.results)
 	defer func() {
 		// A corrupt file can make the decoder panic; fail the scan, not the process.

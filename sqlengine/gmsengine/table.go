@@ -210,7 +210,24 @@ func (t *table) Partitions(*sql.Context) (sql.PartitionIter, error) {
 			parts[i] = p
 		}
 	}
-	return sql.PartitionsToPartitionIter(parts...), nil
+	return &snapshotPartitions{PartitionIter: sql.PartitionsToPartitionIter(parts...), snap: snap}, nil
+}
+
+// snapshotPartitions releases the snapshot its partitions read when GMS
+// closes it. GMS opens each partition's rows (PartitionRows, whose scan
+// holds the files it reads on its own) before it reaches the end of the
+// partitions and closes them, so the snapshot is no longer needed then;
+// releasing it lets a VACUUM that ran meanwhile delete the files it
+// replaced as soon as the last scan of them ends.
+type snapshotPartitions struct {
+	sql.PartitionIter
+	snap *tables.Snapshot
+}
+
+// Close releases the snapshot.
+func (p *snapshotPartitions) Close(ctx *sql.Context) error {
+	p.snap.Release()
+	return p.PartitionIter.Close(ctx)
 }
 
 // unavailable returns the error for a table the catalog cannot serve
