@@ -88,22 +88,38 @@ func newChunkCache(bytes int64) *chunkCache {
 // get returns the chunks cached under k, each retained for the caller, who
 // releases them.
 func (c *chunkCache) get(k chunkKey) ([]arrow.Array, bool) {
+	var out []arrow.Array
+	ok := c.lookup(k, func(e *chunkEntry) {
+		out = make([]arrow.Array, len(e.chunks))
+		for i, a := range e.chunks {
+			a.Retain()
+			out[i] = a
+		}
+	})
+	return out, ok
+}
+
+// getIndex returns the key index cached under k.
+func (c *chunkCache) getIndex(k chunkKey) (*keyIndex, bool) {
+	var x *keyIndex
+	ok := c.lookup(k, func(e *chunkEntry) { x = e.index })
+	return x, ok
+}
+
+// lookup counts a lookup of k and, on a hit, marks the entry used and calls
+// fn with it under c.mu.
+func (c *chunkCache) lookup(k chunkKey, fn func(*chunkEntry)) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[k]
 	if !ok {
 		c.misses++
-		return nil, false
+		return false
 	}
 	c.hits++
 	c.lru.MoveToFront(el)
-	e := el.Value.(*chunkEntry)
-	out := make([]arrow.Array, len(e.chunks))
-	for i, a := range e.chunks {
-		a.Retain()
-		out[i] = a
-	}
-	return out, true
+	fn(el.Value.(*chunkEntry))
+	return true
 }
 
 // put caches chunks under k, taking its own references; the caller keeps
@@ -116,57 +132,32 @@ func (c *chunkCache) put(k chunkKey, chunks []arrow.Array) {
 	for _, a := range chunks {
 		size += dataSize(a.Data())
 	}
-	if size > c.capacity {
+	c.insert(&chunkEntry{key: k, chunks: chunks, size: size})
+}
+
+// putIndex caches key index x under k, as put does chunks.
+func (c *chunkCache) putIndex(k chunkKey, x *keyIndex) {
+	c.insert(&chunkEntry{key: k, index: x, size: x.size})
+}
+
+// insert adds e, retaining its chunks, unless put would cache nothing.
+func (c *chunkCache) insert(e *chunkEntry) {
+	if e.size > c.capacity {
 		return
 	}
 	var evicted []*chunkEntry
 	c.mu.Lock()
 	// Checked under mu, which dropFile takes after setting the flag: either
-	// this put sees the flag, or dropFile sees the entry.
-	if _, ok := c.entries[k]; ok || k.file.retired.Load() {
+	// this insert sees the flag, or dropFile sees the entry.
+	if _, ok := c.entries[e.key]; ok || e.key.file.retired.Load() {
 		c.mu.Unlock()
 		return
 	}
-	for _, a := range chunks {
+	for _, a := range e.chunks {
 		a.Retain()
 	}
-	e := &chunkEntry{key: k, chunks: chunks, size: size}
-	c.entries[k] = c.lru.PushFront(e)
-	c.used += size
-	for c.used > c.capacity {
-		evicted = append(evicted, c.removeLocked(c.lru.Back()))
-	}
-	c.mu.Unlock()
-	releaseEntries(evicted)
-}
-
-// getIndex returns the key index cached under k.
-func (c *chunkCache) getIndex(k chunkKey) (*keyIndex, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[k]
-	if !ok {
-		c.misses++
-		return nil, false
-	}
-	c.hits++
-	c.lru.MoveToFront(el)
-	return el.Value.(*chunkEntry).index, true
-}
-
-// putIndex caches key index x under k, as put does chunks.
-func (c *chunkCache) putIndex(k chunkKey, x *keyIndex) {
-	if x.size > c.capacity {
-		return
-	}
-	var evicted []*chunkEntry
-	c.mu.Lock()
-	if _, ok := c.entries[k]; ok || k.file.retired.Load() {
-		c.mu.Unlock()
-		return
-	}
-	c.entries[k] = c.lru.PushFront(&chunkEntry{key: k, index: x, size: x.size})
-	c.used += x.size
+	c.entries[e.key] = c.lru.PushFront(e)
+	c.used += e.size
 	for c.used > c.capacity {
 		evicted = append(evicted, c.removeLocked(c.lru.Back()))
 	}

@@ -83,6 +83,18 @@
 // neither read nor fill it. Entries belong to one opened version of a data
 // file, and are dropped when VACUUM or Rescan retires that file.
 //
+// # Key index
+//
+// Lookups by key (ScanOptions.Keys) and the row counts of Table.Delete go
+// through a key index per row group: its non-NULL keys sorted, each with
+// its row (no row map when the file is already in key order), built by
+// decoding the key column once and kept in the same cache, under the same
+// bound. Finding a key is a binary search per row group its statistics do
+// not rule out; the matching rows' other columns come from the cache, so a
+// repeated point query or a DELETE of a thousand keys decodes nothing and
+// costs microseconds per key. Tombstones and pending deletes apply per key
+// on top, as in every scan.
+//
 // # Rescan
 //
 // Catalog.Rescan picks up data files added, removed or replaced since Open,

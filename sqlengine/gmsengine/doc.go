@@ -26,6 +26,18 @@
 // SELECT pqsql_rescan() (admin only) picks up new data files and tables
 // (tables.Catalog.Rescan) and returns the number of tables.
 //
+// # Key lookups without GMS
+//
+// GMS analyzes every execution afresh and evaluates filters row by row, a
+// fixed cost of hundreds of microseconds that dwarfs a point query. So a
+// statement of the form `SELECT cols FROM t WHERE key = v` (or `key IN
+// (...)`), or `DELETE FROM t WHERE key = v` (or IN) without RETURNING, with
+// constants or parameters of the key's type, is still planned by GMS when
+// prepared (names, privileges, result description) but executed through the
+// table's key index (tables.ScanOptions.Keys, tables.Table.Delete); see
+// keyPlan. Other filters on a key or a column still prune row groups by
+// their statistics through GMS's lookups (index.go).
+//
 // # VACUUM
 //
 // VACUUM [FULL] [VERBOSE] [t, ...] (admin only, never in a transaction
