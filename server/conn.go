@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -69,9 +68,6 @@ type conn struct {
 	cancel context.CancelCauseFunc
 	done   chan struct{}
 
-	// inStartup is set until the startup packet has been read.
-	inStartup atomic.Bool
-
 	mu         sync.Mutex
 	stmtCancel context.CancelCauseFunc
 }
@@ -90,17 +86,16 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer c.cancel(nil)
 	defer close(c.done)
 	defer nc.Close()
-	c.inStartup.Store(true)
 	go func() {
 		shutdown := s.shutdown
 		for shutdown != nil {
 			select {
 			case <-shutdown:
-				// Sessions notice shutdown themselves when idle; a client still
-				// starting up is only waited for by a read, so end that.
-				if c.inStartup.Load() {
-					nc.SetReadDeadline(time.Now())
-				}
+				// Wake a session blocked reading its next message (or a
+				// client still starting up): the reader then sees the
+				// shutdown and the session ends. A running statement
+				// finishes first; its session ends at its next read.
+				nc.SetReadDeadline(time.Now())
 				shutdown = nil
 			case <-s.abort:
 				shutdown = nil
@@ -150,7 +145,7 @@ func (c *conn) serve() error {
 	defer c.srv.active.Add(-1)
 
 	c.nc.SetReadDeadline(time.Now().Add(authTimeout))
-	c.rd = newConnReader(c.nc, c.srv.shutdown, c.done, func(err error) { c.cancel(errClientGone) })
+	c.rd = newConnReader(c.nc, c.srv.shutdown, func(err error) { c.cancel(errClientGone) })
 	c.be = pgproto3.NewBackend(c.rd, c.nc)
 	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageSize)
 
@@ -268,7 +263,6 @@ func (c *conn) startup() (*pgproto3.StartupMessage, error) {
 			c.srv.cancelRequest(m.ProcessID, m.SecretKey)
 			return nil, nil
 		case *pgproto3.StartupMessage:
-			c.inStartup.Store(false)
 			c.be = be // for a FATAL answer before the reader starts
 			select {
 			case <-c.srv.shutdown:

@@ -54,6 +54,8 @@ func (p *portal) close() {
 
 // simpleQuery runs the statements of a Query message.
 func (c *conn) simpleQuery(ctx context.Context, sql string) error {
+	// Learn that the client went away if a statement runs long.
+	defer c.rd.watch()()
 	// A simple query ends the unnamed statement and portal.
 	delete(c.stmts, "")
 	if p := c.portals[""]; p != nil {
@@ -339,6 +341,8 @@ func (c *conn) describeCursor(name string) error {
 }
 
 func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
+	// Learn that the client went away if the statement runs long.
+	defer c.rd.watch()()
 	p, ok := c.portals[m.Portal]
 	if !ok {
 		return sqlengine.Errorf(sqlengine.CodeInvalidCursorName, "portal %q does not exist", m.Portal)

@@ -928,3 +928,22 @@ func TestServeContextEndsConnections(t *testing.T) {
 		t.Errorf("Shutdown = %v", err)
 	}
 }
+
+// TestMessagesSentDuringLongStatement checks that what a client sends
+// while a statement runs long (which the watcher reads ahead to learn
+// whether the client went away) is served in order afterwards.
+func TestMessagesSentDuringLongStatement(t *testing.T) {
+	ts := startServer(t, nil)
+	rc := dialRaw(t, ts.addr)
+	rc.login("alice", testPassword, nil)
+	rc.send(&pgproto3.Query{String: "block"})
+	<-ts.engine.started
+	// Past watchDelay the watcher reads; the next query arrives meanwhile.
+	time.Sleep(3 * watchDelay)
+	rc.send(&pgproto3.Query{String: "gen 2"}, &pgproto3.Query{String: "gen 1"})
+	time.Sleep(3 * watchDelay)
+	close(ts.engine.release)
+	rc.expect("RowDescription", "DataRow", "CommandComplete", "ReadyForQuery")
+	rc.expect("RowDescription", "DataRow", "DataRow", "CommandComplete", "ReadyForQuery")
+	rc.expect("RowDescription", "DataRow", "CommandComplete", "ReadyForQuery")
+}

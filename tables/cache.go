@@ -99,6 +99,30 @@ func (c *chunkCache) get(k chunkKey) ([]arrow.Array, bool) {
 	return out, ok
 }
 
+// getRows returns, retained for the caller, only those of the chunks
+// cached under k that hold one of rows (ascending row numbers of the row
+// group), with the row number each starts at: a key lookup then touches
+// one chunk of each column, not all of them.
+func (c *chunkCache) getRows(k chunkKey, rows []int32) (chunks []arrow.Array, starts []int32, ok bool) {
+	ok = c.lookup(k, func(e *chunkEntry) {
+		start := int32(0)
+		i := 0
+		for _, a := range e.chunks {
+			end := start + int32(a.Len())
+			if i < len(rows) && rows[i] < end {
+				a.Retain()
+				chunks = append(chunks, a)
+				starts = append(starts, start)
+				for i < len(rows) && rows[i] < end {
+					i++
+				}
+			}
+			start = end
+		}
+	})
+	return chunks, starts, ok
+}
+
 // getIndex returns the key index cached under k.
 func (c *chunkCache) getIndex(k chunkKey) (*keyIndex, bool) {
 	var x *keyIndex

@@ -272,25 +272,33 @@ func (t *Table) matchKeys(ctx context.Context, fset *fileSet, rgs []RowGroup, ke
 	return out, nil
 }
 
-// takeChunkRows returns rows (ascending) of the column whose consecutive
-// chunks are chunks, as one new array.
-func (p *producer) takeChunkRows(ctx context.Context, chunks []arrow.Array, rows []int32) (arrow.Array, error) {
+// takeChunkRows returns rows (ascending) of a column as one new array.
+// chunks are consecutive pieces of the column, chunk i starting at row
+// starts[i] (nil starts: at the end of the one before, from row 0); they
+// must hold every row.
+func (p *producer) takeChunkRows(ctx context.Context, chunks []arrow.Array, starts []int32, rows []int32) (arrow.Array, error) {
 	var parts []arrow.Array
 	defer func() { releaseAll(parts) }()
 	start := int32(0)
 	i := 0
-	for _, ch := range chunks {
+	for ci, ch := range chunks {
+		if starts != nil {
+			start = starts[ci]
+		}
 		end := start + int32(ch.Len())
 		j := i
 		for j < len(rows) && rows[j] < end {
 			j++
 		}
-		if j > i && rows[j-1]-rows[i] == int32(j-i-1) {
+		switch {
+		case j == i:
+		case rows[i] < start:
+			return nil, fmt.Errorf("row %d is in no chunk of the column", rows[i])
+		case rows[j-1]-rows[i] == int32(j-i-1):
 			// One run of consecutive rows, the common case of a key
 			// lookup: a zero-copy slice.
 			parts = append(parts, array.NewSlice(ch, int64(rows[i]-start), int64(rows[j-1]-start+1)))
-			i = j
-		} else if j > i {
+		default:
 			rel := make([]int32, j-i)
 			for k, r := range rows[i:j] {
 				rel[k] = r - start
@@ -300,8 +308,8 @@ func (p *producer) takeChunkRows(ctx context.Context, chunks []arrow.Array, rows
 				return nil, err
 			}
 			parts = append(parts, taken[0])
-			i = j
 		}
+		i = j
 		start = end
 	}
 	if i < len(rows) {
@@ -366,6 +374,9 @@ func (p *producer) produceKeys(ctx context.Context, send func(*Batch) error) err
 func (p *producer) sendRows(ctx context.Context, m keyMatch, send func(*Batch) error) error {
 	df := p.fset.files[m.rg.File]
 	chunks := make([][]arrow.Array, len(p.columns))
+	// starts[i] are the first rows of chunks[i] when they are a subset of
+	// the column's chunks (from the cache), nil when they are all of them.
+	starts := make([][]int32, len(p.columns))
 	defer func() {
 		for _, cs := range chunks {
 			releaseAll(cs)
@@ -374,8 +385,8 @@ func (p *producer) sendRows(ctx context.Context, m keyMatch, send func(*Batch) e
 	var missing, missingCols []int
 	for i, c := range p.columns {
 		if p.cache != nil {
-			if cs, ok := p.cache.get(chunkKey{file: df, rowGroup: m.rg.Index, col: c}); ok {
-				chunks[i] = cs
+			if cs, st, ok := p.cache.getRows(chunkKey{file: df, rowGroup: m.rg.Index, col: c}, m.rows); ok {
+				chunks[i], starts[i] = cs, st
 				continue
 			}
 		}
@@ -402,7 +413,7 @@ func (p *producer) sendRows(ctx context.Context, m keyMatch, send func(*Batch) e
 		rows := m.rows[lo:min(lo+maxBatchRows, len(m.rows))]
 		arrs := make([]arrow.Array, len(p.columns))
 		for i := range p.columns {
-			a, err := p.takeChunkRows(ctx, chunks[i], rows)
+			a, err := p.takeChunkRows(ctx, chunks[i], starts[i], rows)
 			if err != nil {
 				releaseAll(arrs[:i])
 				return fmt.Errorf("scan %s row group %d: %w", df.path, m.rg.Index, err)

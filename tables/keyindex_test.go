@@ -205,3 +205,47 @@ func TestKeysScanDistrustsBadStatistics(t *testing.T) {
 		t.Errorf("Delete = %+v, %v; want 2 rows hidden", res, err)
 	}
 }
+
+// TestKeysScanAcrossChunks checks lookups in a row group decoded in several
+// chunks (more than maxBatchRows rows), from the cache and cold.
+func TestKeysScanAcrossChunks(t *testing.T) {
+	n := int64(2*maxBatchRows + 1000)
+	ids := span(0, n)
+	// Reverse the middle third, so that the index needs its row map.
+	slices.Reverse(ids[n/3 : 2*n/3])
+	dir := t.TempDir()
+	writeIDs(t, filepath.Join(dir, "t.parquet"), ids)
+	for _, cacheBytes := range []int64{0, -1} {
+		c := openCacheCatalogKeys(t, dir, cacheBytes, nil)
+		tbl := c.Table("t")
+		for _, want := range [][]int64{
+			{5},
+			{int64(maxBatchRows) - 1, int64(maxBatchRows)},
+			{0, n / 2, n - 1},
+			{n - 1, 3, int64(maxBatchRows) + 7, 2 * int64(maxBatchRows)},
+		} {
+			keys := make([]tombstone.Key, len(want))
+			for i, id := range want {
+				keys[i] = tombstone.IntKey(id)
+			}
+			for round := range 2 { // cold, then from the cache
+				batches := scanAll(t, tbl, ScanOptions{Columns: []int{1, 0}, Keys: keys})
+				var got []int64
+				for _, b := range batches {
+					for i := range int(b.Record.NumRows()) {
+						id, _ := strconv.ParseInt(b.Record.Column(1).ValueStr(i), 10, 64)
+						if name := b.Record.Column(0).ValueStr(i); name != "n"+strconv.FormatInt(id, 10) {
+							t.Errorf("cache %d round %d: row (%s, %d) mixes rows", cacheBytes, round, name, id)
+						}
+						got = append(got, id)
+					}
+				}
+				slices.Sort(got)
+				w := slices.Sorted(slices.Values(want))
+				if !slices.Equal(got, w) {
+					t.Errorf("cache %d round %d: Keys %v: got ids %v", cacheBytes, round, want, got)
+				}
+			}
+		}
+	}
+}

@@ -65,17 +65,13 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 			rowGroups[i] = fset.rowGroups[idx]
 		}
 	}
-	scanCtx, cancel := context.WithCancel(ctx)
-	s := &scanner{
-		results: make(chan *Batch, 1),
-		done:    make(chan struct{}),
-		cancel:  cancel,
-	}
 	p := t.newProducer(fset, opts.Columns, rowGroups)
 	if opts.Keys != nil {
 		keys, err := t.distinctKeys(opts.Keys)
 		if err != nil {
-			cancel()
+			if opts.Snapshot == nil {
+				snap.Release()
+			}
 			return nil, fmt.Errorf("scan %s: %w", t.name, err)
 		}
 		p.lookup = keys
@@ -98,7 +94,6 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 		snap.Release()
 	}
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("scan %s: %w", t.name, err)
 	}
 	if p.lookup != nil {
@@ -106,7 +101,13 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 		// the caller's goroutine, which saves a goroutine start and two
 		// channel handoffs per lookup (most of a point query's cost).
 		defer release()
-		return newEagerScanner(scanCtx, cancel, p), nil
+		return newEagerScanner(ctx, p), nil
+	}
+	scanCtx, cancel := context.WithCancel(ctx)
+	s := &scanner{
+		results: make(chan *Batch, 1),
+		done:    make(chan struct{}),
+		cancel:  cancel,
 	}
 	go s.run(scanCtx, p, release)
 	return s, nil
@@ -120,8 +121,7 @@ type eagerScanner struct {
 }
 
 // newEagerScanner runs p to completion.
-func newEagerScanner(ctx context.Context, cancel context.CancelFunc, p *producer) (s *eagerScanner) {
-	defer cancel()
+func newEagerScanner(ctx context.Context, p *producer) (s *eagerScanner) {
 	s = &eagerScanner{}
 	defer func() {
 		// A corrupt file can make the decoder panic; fail the scan, not the process.
@@ -186,7 +186,6 @@ func (t *Table) newProducer(fset *fileSet, columns []int, rowGroups []RowGroup) 
 		rowGroups: rowGroups,
 		schema:    arrow.NewSchema(fields, nil),
 		mem:       memory.DefaultAllocator,
-		readers:   make(map[int]*pqarrow.FileReader),
 	}
 }
 
@@ -616,6 +615,9 @@ func (p *producer) reader(fi int) (*pqarrow.FileReader, error) {
 	fr, err := pqarrow.NewFileReader(df.reader, pqarrow.ArrowReadProperties{BatchSize: maxBatchRows}, p.mem)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", df.path, err)
+	}
+	if p.readers == nil {
+		p.readers = make(map[int]*pqarrow.FileReader)
 	}
 	p.readers[fi] = fr
 	return fr, nil

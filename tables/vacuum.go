@@ -708,8 +708,12 @@ func recordWithSchema(ctx context.Context, sc *arrow.Schema, rec arrow.RecordBat
 // Each record passed on costs the Parquet writer a fixed overhead per
 // column (level builders, chunked arrays, dictionary lookups), which for
 // scattered deletes (every 10th row, say) dominated the whole VACUUM and
-// its garbage; one filter copy per batch is far cheaper.
-const maxSliceRuns = 4
+// its garbage; one filter copy per batch is far cheaper then. A few
+// deletes per batch (a thousand in ten million rows, say) leave a few
+// runs, and a filter copy of the whole batch would cost more than the
+// slices: a copy of every value and garbage of the batch's size, on the
+// goroutine that also decodes.
+const maxSliceRuns = 16
 
 // emitRuns passes the rows of rec that hidden does not mark to fn: as they
 // are if none is hidden, as slices if they form at most maxSliceRuns runs,
