@@ -41,6 +41,8 @@ SELECT count(*) FROM candidates WHERE created_at >= timestamptz '2024-06-01 12:0
 SELECT count(*) FROM candidates WHERE status = 'hired' AND source = 'github' AND state = 'CA'
 
 -- filters on every type of alltypes
+SELECT * FROM alltypes WHERE id IN (1, 2, 5, 8, 11, 12, 99)
+SELECT c_json, c_uuid, c_bytea, c_float4, c_float8, c_numeric FROM alltypes WHERE id = 8
 SELECT id FROM alltypes WHERE c_int2 = 100 ORDER BY id
 SELECT id FROM alltypes WHERE c_int2 < 0 ORDER BY id
 SELECT id FROM alltypes WHERE c_int2 IN (100, -407, 32767) ORDER BY id
@@ -51,6 +53,9 @@ SELECT id FROM alltypes WHERE c_int8 > 10000 ORDER BY id
 SELECT id FROM alltypes WHERE c_int8 = -9223372036854775808 ORDER BY id
 SELECT id FROM alltypes WHERE c_float4 > 3 ORDER BY id
 SELECT id FROM alltypes WHERE c_float4 = 0.1 ORDER BY id
+SELECT id, c_float8 = c_float8, c_float8 > 'Infinity', c_float8 < 'NaN', c_float8 >= 1.5, c_float4 < c_float8 FROM alltypes ORDER BY id
+SELECT id, c_float8 FROM alltypes WHERE c_float8 IS NOT NULL ORDER BY c_float8 DESC LIMIT 3
+SELECT c_bool, min(c_float8), max(c_float8), max(c_float4) FROM alltypes GROUP BY c_bool ORDER BY c_bool
 SELECT id FROM alltypes WHERE c_float8 < 0 ORDER BY id
 SELECT id FROM alltypes WHERE c_float8 = 'NaN' ORDER BY id
 SELECT id FROM alltypes WHERE c_float8 = 'Infinity'::float8 ORDER BY id
@@ -140,6 +145,9 @@ SELECT extract(year FROM created_at) AS y, count(*) FROM candidates GROUP BY 1 O
 SELECT sum(salary), avg(salary), sum(years_experience), avg(score)::numeric(10,4) FROM candidates
 SELECT count(*), sum(years_experience), max(salary) FROM candidates WHERE false
 SELECT sum(c_int4), avg(c_int4), max(c_text) FROM alltypes WHERE id = 2
+SELECT state, sum(years_experience), avg(years_experience), sum(DISTINCT years_experience), avg(DISTINCT salary) FROM candidates GROUP BY state HAVING avg(years_experience) > 17 ORDER BY state
+SELECT sum(c_int2), avg(c_int8), sum(c_numeric), avg(c_numeric) FROM alltypes WHERE id < 0
+SELECT 1::numeric / 1, 10::numeric / 3, 7::numeric / 7000, avg(x) FROM (VALUES (1), (2), (4)) v(x)
 SELECT state, max(length(city)) FROM candidates GROUP BY state
 
 -- DISTINCT
@@ -202,6 +210,8 @@ SELECT * FROM (SELECT state, candidate_id, row_number() OVER (PARTITION BY state
 SELECT id, lag(c_int2) OVER (ORDER BY id), lead(c_text, 2) OVER (ORDER BY id) FROM alltypes ORDER BY id
 SELECT id, count(*) OVER (), avg(c_int2) OVER (PARTITION BY c_bool) FROM alltypes ORDER BY id
 SELECT id, first_value(id) OVER (PARTITION BY c_bool ORDER BY id), ntile(3) OVER (ORDER BY id) FROM alltypes ORDER BY id
+SELECT id, avg(c_int8) OVER (ORDER BY id), sum(c_numeric) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), avg(c_numeric) OVER (PARTITION BY c_bool ORDER BY id) FROM alltypes ORDER BY id
+SELECT id, sum(c_float8) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING), avg(c_int4) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) FROM alltypes WHERE id > 8 ORDER BY id
 
 -- set operations
 SELECT state FROM candidates WHERE city = 'Denver' UNION SELECT state FROM candidates WHERE city = 'Austin'

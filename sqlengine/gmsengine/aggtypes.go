@@ -6,7 +6,6 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/expression/function"
-	"github.com/dolthub/go-mysql-server/sql/expression/function/aggregation"
 	"github.com/dolthub/go-mysql-server/sql/expression/function/aggregation/window"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
@@ -16,10 +15,10 @@ import (
 	"github.com/pqsql/pqsql/sqlengine"
 )
 
-// aggregateTypes corrects the result types of sum() and avg(). GMS types them
-// double precision whatever their argument; PostgreSQL's sum of int2/int4 is
-// int8, of int8 and numeric is numeric, and avg of integers and numeric is
-// numeric. Likewise rank() and dense_rank() are bigint (GMS: unsigned) and
+// aggregateTypes corrects the result types of sum() and avg(). GMS's planner
+// types references to them double precision whatever pgSumAvg computes;
+// PostgreSQL's sum of int2/int4 is int8, of int8 and numeric is numeric, and
+// avg of integers and numeric is numeric. Likewise rank() and dense_rank() are bigint (GMS: unsigned) and
 // ntile() integer (GMS: double), and integer literals beyond int4 bigint.
 // It also marks int2 results (int2 + int2, nullif(int2, 1), lag(int2)),
 // which a result column's GMS type cannot tell from an int4 literal's
@@ -59,10 +58,8 @@ func aggregateTypes(ctx *sql.Context, node sql.Node) map[int]pgType {
 			if isInt2Expr(ctx, a.Child) {
 				aggs[strings.ToLower(plan.AliasSubqueryString(a))] = aggInfo{fixed: int2Type}
 			}
-		case *aggregation.Sum:
-			aggs[strings.ToLower(plan.AliasSubqueryString(a))] = aggInfo{child: a.Child.Type(ctx)}
-		case *aggregation.Avg:
-			aggs[strings.ToLower(plan.AliasSubqueryString(a))] = aggInfo{avg: true, child: a.Child.Type(ctx)}
+		case *pgSumAvg:
+			aggs[strings.ToLower(plan.AliasSubqueryString(a))] = aggInfo{avg: a.avg, child: a.child.Type(ctx)}
 		}
 		return true
 	})
@@ -104,10 +101,8 @@ func aggregateTypes(ctx *sql.Context, node sql.Node) map[int]pgType {
 		switch x := e.(type) {
 		case *expression.GetField:
 			info, found = aggs[strings.ToLower(x.Name())]
-		case *aggregation.Sum:
-			info, found = aggInfo{child: x.Child.Type(ctx)}, true
-		case *aggregation.Avg:
-			info, found = aggInfo{avg: true, child: x.Child.Type(ctx)}, true
+		case *pgSumAvg:
+			info, found = aggInfo{avg: x.avg, child: x.child.Type(ctx)}, true
 		case *window.Rank, *window.DenseRank:
 			info, found = aggInfo{fixed: int8Type}, true
 		case *window.NTile:
@@ -127,11 +122,10 @@ func aggregateTypes(ctx *sql.Context, node sql.Node) map[int]pgType {
 			out[i] = pgType{OID: sqlengine.Float4OID, Size: 4, Typmod: -1, Scale: -1}
 		case types.IsFloat(info.child) && !types.IsDecimal(info.child):
 			continue
+		case info.avg && sumKindOf(info.child) == sumOther:
+			continue
 		case info.avg:
-			numeric.Scale = 16
-			if dt, ok := info.child.(sql.DecimalType); ok && int32(dt.Scale()) > 16 {
-				numeric.Scale = int32(dt.Scale())
-			}
+			// The value's exponent is the division's result scale.
 			out[i] = numeric
 		case types.IsDecimal(info.child):
 			if dt, ok := info.child.(sql.DecimalType); ok && info.child != unconstrainedNumeric {

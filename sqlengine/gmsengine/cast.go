@@ -515,7 +515,7 @@ func divScale(a, b decimal.Decimal) int32 {
 	wa, fa := weight(a)
 	wb, fb := weight(b)
 	q := wa - wb
-	if fa < fb {
+	if fa <= fb {
 		q--
 	}
 	rscale := int32(16 - q*4)

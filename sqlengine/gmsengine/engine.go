@@ -83,7 +83,7 @@ func New(ctx context.Context, catalog *tables.Catalog, opts Options) (*Engine, e
 	}
 	db := &database{name: gmsDatabase, catalog: catalog, adapters: map[adapterKey]*table{}, log: opts.Logger}
 	pro := &provider{db: db, functions: newFunctionRegistry()}
-	a := analyzer.NewBuilder(pro).Build()
+	a := analyzer.NewBuilder(pro).AddPostAnalyzeRule(floatSemanticsRule, floatSemantics).Build()
 	a.Coster = joinCoster{a.Coster}
 	gms := sqle.New(a, &sqle.Config{})
 	e := &Engine{opts: opts, catalog: catalog, db: db, gms: gms, log: opts.Logger, started: time.Now().UTC()}

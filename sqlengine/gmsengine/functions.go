@@ -151,6 +151,9 @@ func newFunctionRegistry() map[string]sql.Function {
 	for name, f := range arithFunctions() {
 		m[name] = f
 	}
+	for name, f := range sumAvgFunctions() {
+		m[name] = f
+	}
 	return m
 }
 

@@ -95,14 +95,10 @@ func compareKeys(a, b any) int {
 		}
 		return 0
 	case float64:
+		// PostgreSQL's float order: NaN equals NaN and is above every
+		// number.
 		y, _ := b.(float64)
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
+		return compareFloats(x, y)
 	case string:
 		y, _ := b.(string)
 		return strings.Compare(x, y)
@@ -147,6 +143,14 @@ func (f *scanFilter) mayMatch(t *tables.Snapshot, rg tables.RowGroup) bool {
 	st := t.Stats(rg, f.col)
 	if !st.HasMinMax {
 		return true
+	}
+	if f.kind == kindFloat32 || f.kind == kindFloat64 {
+		// Parquet statistics leave NaN out, which PostgreSQL orders above
+		// every number: a row group whose max is 2 may hold a NaN > 3.
+		// Only an upper bound alone can prune.
+		if f.hi == nil || f.lo != nil || f.in != nil {
+			return true
+		}
 	}
 	lo, hi := statKey(st.Min), statKey(st.Max)
 	if compareKeys(lo, hi) > 0 {
