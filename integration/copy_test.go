@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -129,12 +128,7 @@ func TestCopyErrors(t *testing.T) {
 func TestCopyExtendedProtocol(t *testing.T) {
 	p := shared.get(t)
 	conn := connect(t, p, analystUser, analystPassword)
-	hc, err := conn.PgConn().Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hc.Conn.Close()
-	hc.Conn.SetDeadline(time.Now().Add(time.Minute)) // a safety net against hangs
+	hc := hijack(t, conn)
 	fe := hc.Frontend
 	fe.Send(&pgproto3.Parse{Query: `COPY (SELECT candidate_id, score FROM candidates ORDER BY candidate_id LIMIT 2) TO STDOUT (FORMAT csv)`})
 	fe.Send(&pgproto3.Bind{})

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -162,12 +161,7 @@ func TestBinaryCursor(t *testing.T) {
 func TestCursorPsycopg3Flow(t *testing.T) {
 	p := shared.get(t)
 	conn := connect(t, p, analystUser, analystPassword)
-	hc, err := conn.PgConn().Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hc.Conn.Close()
-	hc.Conn.SetDeadline(time.Now().Add(time.Minute)) // a safety net against hangs
+	hc := hijack(t, conn)
 	exchange := func(msgs ...pgproto3.FrontendMessage) string {
 		t.Helper()
 		for _, m := range msgs {

@@ -359,6 +359,20 @@ func connect(t testing.TB, p *pqsqlProcess, user, password string) *pgx.Conn {
 	return conn
 }
 
+// hijack takes conn's network connection over for raw protocol messages,
+// closing it when the test ends; reads and writes fail after a minute, a
+// safety net against hangs.
+func hijack(t testing.TB, conn *pgx.Conn) *pgconn.HijackedConn {
+	t.Helper()
+	hc, err := conn.PgConn().Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hc.Conn.Close() })
+	hc.Conn.SetDeadline(time.Now().Add(time.Minute))
+	return hc
+}
+
 // testCtx returns a context that ends with the test or after two minutes.
 func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -68,12 +68,7 @@ func TestStatementTimeout(t *testing.T) {
 func TestJDBCCancelFlow(t *testing.T) {
 	p := shared.get(t)
 	conn := connect(t, p, analystUser, analystPassword)
-	hc, err := conn.PgConn().Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hc.Conn.Close()
-	hc.Conn.SetDeadline(time.Now().Add(time.Minute)) // a safety net against hangs
+	hc := hijack(t, conn)
 	fe := hc.Frontend
 	fe.Send(&pgproto3.Parse{Query: "SELECT pg_sleep(30)"})
 	fe.Send(&pgproto3.Bind{})
@@ -142,12 +137,7 @@ func TestStatementTimeoutPerExecute(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	hc, err := conn.PgConn().Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hc.Conn.Close()
-	hc.Conn.SetDeadline(time.Now().Add(time.Minute)) // a safety net against hangs
+	hc := hijack(t, conn)
 	fe := hc.Frontend
 	// Each row takes 0.3s: a page of 2 rows fits in the timeout, the
 	// 8 rows do not.

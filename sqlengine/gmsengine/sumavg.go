@@ -201,13 +201,22 @@ func (a *pgSumAvg) WithWindow(_ *sql.Context, w *sql.WindowDefinition) sql.Windo
 	return &na
 }
 
+// evaluation returns a copy of the argument for one evaluation (a group or
+// a window), and the kind of sum it takes.
+func (a *pgSumAvg) evaluation(ctx *sql.Context) (sql.Expression, sumKind, error) {
+	child, err := transform.Clone(ctx, a.child)
+	if err != nil {
+		return nil, 0, err
+	}
+	return child, a.kind(ctx), nil
+}
+
 // NewBuffer returns a buffer for one group.
 func (a *pgSumAvg) NewBuffer(ctx *sql.Context) (sql.AggregationBuffer, error) {
-	child, err := transform.Clone(ctx, a.child)
+	child, k, err := a.evaluation(ctx)
 	if err != nil {
 		return nil, err
 	}
-	k := a.kind(ctx)
 	if k == sumOther {
 		if a.avg {
 			return aggregation.NewAvgBuffer(child), nil
@@ -219,11 +228,10 @@ func (a *pgSumAvg) NewBuffer(ctx *sql.Context) (sql.AggregationBuffer, error) {
 
 // NewWindowFunction returns the aggregate as a window function.
 func (a *pgSumAvg) NewWindowFunction(ctx *sql.Context) (sql.WindowFunction, error) {
-	child, err := transform.Clone(ctx, a.child)
+	child, k, err := a.evaluation(ctx)
 	if err != nil {
 		return nil, err
 	}
-	k := a.kind(ctx)
 	if k == sumOther {
 		if a.avg {
 			return aggregation.NewAvgAgg(child).WithWindow(ctx, a.window)
