@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"regexp"
@@ -57,6 +58,10 @@ type Config struct {
 	Database string
 	// MaxConnections limits concurrent client connections.
 	MaxConnections int
+	// CacheBytes bounds the memory of decoded columns and key indexes kept
+	// for lookups (tables.Options.CacheBytes): 0 for the default, negative
+	// to keep none.
+	CacheBytes int64
 	// PasswordMethod is how clients prove their password: "scram-sha-256",
 	// "md5", or empty for the default, SCRAM-SHA-256 (see
 	// server.Config.PasswordMethod).
@@ -109,6 +114,7 @@ func (e *ConfigError) Error() string {
 type fileConfig struct {
 	Database       *string                    `yaml:"database"`
 	MaxConnections *int                       `yaml:"max_connections"`
+	CacheSize      *string                    `yaml:"cache_size"`
 	PasswordMethod *string                    `yaml:"password_method"`
 	Users          []fileUser                 `yaml:"users"`
 	Tables         map[string]fileTableConfig `yaml:"tables"`
@@ -161,7 +167,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &ConfigError{Path: path, Line: root.Line, Msg: "config must be a mapping of keys (database, max_connections, password_method, users, tables, audit_secret)"}
+		return nil, &ConfigError{Path: path, Line: root.Line, Msg: "config must be a mapping of keys (database, max_connections, cache_size, password_method, users, tables, audit_secret)"}
 	}
 
 	cfg := &Config{
@@ -182,6 +188,16 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				Msg: fmt.Sprintf("max_connections must be at least 1, not %d", *raw.MaxConnections)}
 		}
 		cfg.MaxConnections = *raw.MaxConnections
+	}
+	if raw.CacheSize != nil {
+		n, err := parseMemorySize(*raw.CacheSize)
+		if err != nil {
+			return nil, &ConfigError{Path: path, Line: valueLine(root, "cache_size"), Msg: fmt.Sprintf("cache_size: %v", err)}
+		}
+		cfg.CacheBytes = n
+		if n == 0 {
+			cfg.CacheBytes = -1 // none
+		}
 	}
 	if raw.PasswordMethod != nil {
 		switch *raw.PasswordMethod {
@@ -546,4 +562,30 @@ func isMD5Hash(s string) bool {
 	}
 	_, err := hex.DecodeString(s[3:])
 	return err == nil
+}
+
+// parseMemorySize parses a memory size as PostgreSQL writes them: a
+// non-negative integer and a unit, kB, MB, GB or TB (powers of 1024); a
+// bare 0 is allowed.
+func parseMemorySize(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"kB", 10}, {"MB", 20}, {"GB", 30}, {"TB", 40}}
+	for _, u := range units {
+		num, ok := strings.CutSuffix(v, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt64>>u.shift {
+			return 0, fmt.Errorf("invalid size %q: want a non-negative integer and a unit, as in 512MB", v)
+		}
+		return n << u.shift, nil
+	}
+	return 0, fmt.Errorf("invalid size %q: the unit must be kB, MB, GB or TB (as in 512MB)", v)
 }

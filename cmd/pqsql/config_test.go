@@ -118,6 +118,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"empty users", "database: x\nusers: []\n", 2, "no users"},
 		{"users not a list", "users:\n  a: b\n", 2, "cannot unmarshal"},
 		{"bad max_connections", "max_connections: 0\nusers:\n  - {name: a, password: p, role: reader}\n", 1, "max_connections must be at least 1"},
+		{"cache_size without unit", "cache_size: 512\nusers:\n  - {name: a, password: p, role: reader}\n", 1, `cache_size: invalid size "512": the unit must be kB, MB, GB or TB`},
+		{"cache_size negative", "cache_size: -5MB\nusers:\n  - {name: a, password: p, role: reader}\n", 1, `cache_size: invalid size "-5MB"`},
 		{"max_connections not a number", "max_connections: lots\nusers:\n  - {name: a, password: p, role: reader}\n", 1, "cannot unmarshal"},
 		{"empty database", "database: \"\"\nusers:\n  - {name: a, password: p, role: reader}\n", 1, "database must not be empty"},
 		{"table without key", "users:\n  - {name: a, password: p, role: reader}\ntables:\n  events: {}\n", 4, `table "events" has no key column`},
@@ -309,5 +311,31 @@ func TestCheckListenMD5(t *testing.T) {
 		if err := cfg.CheckListen("0.0.0.0:5433"); (err != nil) != tt.refuse {
 			t.Errorf("MD5 hash of %q: CheckListen = %v, want refusal %v", tt.password, err, tt.refuse)
 		}
+	}
+}
+
+func TestCacheSize(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  int64
+	}{
+		{"512MB", 512 << 20},
+		{"2GB", 2 << 30},
+		{"64kB", 64 << 10},
+		{" 1TB ", 1 << 40},
+		{"0", -1}, // no cache
+	} {
+		cfg, err := ParseConfig("t.yaml", []byte("cache_size: \""+tc.value+"\"\nusers:\n  - {name: a, password: p, role: reader}\n"))
+		if err != nil {
+			t.Errorf("cache_size %q: %v", tc.value, err)
+			continue
+		}
+		if cfg.CacheBytes != tc.want {
+			t.Errorf("cache_size %q = %d bytes, want %d", tc.value, cfg.CacheBytes, tc.want)
+		}
+	}
+	cfg, err := ParseConfig("t.yaml", []byte("users:\n  - {name: a, password: p, role: reader}\n"))
+	if err != nil || cfg.CacheBytes != 0 {
+		t.Errorf("default cache_size: %d, %v; want 0 (the tables default)", cfg.CacheBytes, err)
 	}
 }

@@ -175,7 +175,7 @@ func serve(ctx context.Context, opts serveOptions, logOut io.Writer) error {
 		return err
 	}
 
-	catalog, err := tables.Open(sigCtx, opts.dataDir, tables.Options{KeyColumns: cfg.KeyColumns(), Logger: log})
+	catalog, err := tables.Open(sigCtx, opts.dataDir, tables.Options{KeyColumns: cfg.KeyColumns(), Logger: log, CacheBytes: cfg.CacheBytes})
 	if err != nil {
 		if sigCtx.Err() != nil {
 			log.Info().Msg("interrupted during start-up")
