@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
@@ -87,25 +88,8 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 	if where == nil || !rv.Inh || rv.Catalogname != "" {
 		return nil
 	}
-	// The table GMS resolved the name to: exactly one scan of a pqsql
-	// table, not a raw view.
-	var tbl *table
-	count := 0
-	inspectAll(ctx, node, func(n sql.Node) {
-		if tn, ok := n.(sql.TableNode); ok {
-			count++
-			if t, ok := tn.UnderlyingTable().(*table); ok {
-				tbl = t
-			}
-		}
-		if _, ok := n.(*plan.TableAlias); ok {
-			count-- // its child is counted
-		}
-	})
-	if tbl == nil || count != 1 || tbl.raw || tbl.t.Err() != nil {
-		return nil
-	}
-	if rv.Relname != tbl.t.Name() || (rv.Schemaname != "" && rv.Schemaname != "public") {
+	tt := st.keyPlanTable(ctx, node, rv, del)
+	if tt == nil {
 		return nil
 	}
 	qualifier := rv.Relname
@@ -115,7 +99,7 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 		}
 		qualifier = rv.Alias.Aliasname
 	}
-	columns := tbl.t.Columns()
+	columns := tt.Columns()
 	colIndex := func(n *pg_query.Node) int {
 		cr := n.GetColumnRef()
 		if cr == nil {
@@ -140,7 +124,7 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 		}
 		return -1
 	}
-	kp := &keyPlan{table: tbl.t, del: del}
+	kp := &keyPlan{table: tt, del: del}
 	kp.searchPath, _ = st.s.settings.get("search_path")
 	if !del {
 		for _, tg := range targets {
@@ -175,7 +159,7 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 	if ax == nil || len(ax.Name) != 1 || ax.Name[0].GetString_() == nil {
 		return nil
 	}
-	key := tbl.t.KeyColumn()
+	key := tt.KeyColumn()
 	keyType := columns[key].Type
 	var values []*pg_query.Node
 	switch {
@@ -197,13 +181,52 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 		return nil
 	}
 	for _, v := range values {
-		arg, ok := st.keyArgOf(tbl.t, keyType, v)
+		arg, ok := st.keyArgOf(tt, keyType, v)
 		if !ok {
 			return nil
 		}
 		kp.args = append(kp.args, arg)
 	}
 	return kp
+}
+
+// keyPlanTable returns the table a key plan reads: the one GMS resolved
+// the name to in node, its plan of the statement (exactly one scan of a
+// pqsql table, not a raw view); or, with node nil, for a DELETE, the data
+// table of that exact name, since a DELETE needs no result description
+// and GMS's planning of a long IN list costs far more than the DELETE.
+func (st *statement) keyPlanTable(ctx *sql.Context, node sql.Node, rv *pg_query.RangeVar, del bool) *tables.Table {
+	if rv.Schemaname != "" && rv.Schemaname != "public" {
+		return nil
+	}
+	if node == nil {
+		// Unqualified pg_* names resolve to pg_catalog first.
+		if !del || strings.HasPrefix(rv.Relname, "pg_") {
+			return nil
+		}
+		t := st.s.e.catalog.Table(rv.Relname)
+		if t == nil || t.Err() != nil || t.Name() != rv.Relname {
+			return nil
+		}
+		return t
+	}
+	var tbl *table
+	count := 0
+	inspectAll(ctx, node, func(n sql.Node) {
+		if tn, ok := n.(sql.TableNode); ok {
+			count++
+			if t, ok := tn.UnderlyingTable().(*table); ok {
+				tbl = t
+			}
+		}
+		if _, ok := n.(*plan.TableAlias); ok {
+			count-- // its child is counted
+		}
+	})
+	if tbl == nil || count != 1 || tbl.raw || tbl.t.Err() != nil || rv.Relname != tbl.t.Name() {
+		return nil
+	}
+	return tbl.t
 }
 
 // keyArgOf converts one value of the key list: an integer constant for an
@@ -219,6 +242,11 @@ func (st *statement) keyArgOf(t *tables.Table, keyType tables.Type, v *pg_query.
 		i := int(p.Number) - 1
 		if i < 0 || i >= len(st.paramTypes) {
 			return keyArg{}, false
+		}
+		if st.paramTypes[i] == 0 {
+			// Unspecified: described as the key's type, as GMS's
+			// inference would.
+			st.paramTypes[i] = keyType.OID
 		}
 		switch st.paramTypes[i] {
 		case sqlengine.Int2OID, sqlengine.Int4OID, sqlengine.Int8OID:

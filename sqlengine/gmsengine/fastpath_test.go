@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/pqsql/pqsql/sqlengine"
@@ -199,5 +200,54 @@ func BenchmarkKeyPlanSelect(b *testing.B) {
 			}
 		}
 		rows.Close()
+	}
+}
+
+// TestKeyDeleteWithoutGMS checks DELETEs by key planned without GMS: a long
+// IN list, parameters of unspecified type, and the cases GMS must answer.
+func TestKeyDeleteWithoutGMS(t *testing.T) {
+	e := testEngine(t)
+	s := openSessionAs(t, e, "wendy")
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("DELETE FROM events WHERE id IN (")
+	for i := range 10000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", 1+i*7) // ids 1, 8, 15, ...; up to 1000 exist
+	}
+	b.WriteString(")")
+	stmts, err := s.Prepare(ctx, b.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := stmts[0].(*statement); st.keyPlan == nil || st.parsed != nil {
+		t.Errorf("long IN list: key plan %v, planned by GMS %v", st.keyPlan != nil, st.parsed != nil)
+	}
+	if res := mustQuery(t, s, b.String()); res.tag != "DELETE 143" {
+		t.Errorf("long IN list: tag %q, want DELETE 143", res.tag)
+	}
+	stmts, err = s.Prepare(ctx, `DELETE FROM events WHERE id = $1`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stmts[0].ParamTypes(); len(got) != 1 || got[0] != sqlengine.Int8OID {
+		t.Errorf("parameter types %v, want [int8]", got)
+	}
+	if res := mustQuery(t, s, `DELETE FROM events WHERE id = $1`, int64(2)); res.tag != "DELETE 1" {
+		t.Errorf("parameter: tag %q", res.tag)
+	}
+	for _, tc := range []struct{ q, code string }{
+		{`DELETE FROM events WHERE nosuch IN (1, 2)`, sqlengine.CodeUndefinedColumn},
+		{`DELETE FROM events WHERE id IN ('x')`, sqlengine.CodeInvalidTextRepresentation},
+		{`DELETE FROM nosuch WHERE id = 1`, sqlengine.CodeUndefinedTable},
+		{`DELETE FROM __raw__events WHERE id = 1`, sqlengine.CodeUndefinedTable},
+	} {
+		_, err := query(ctx, s, tc.q)
+		wantCode(t, err, tc.code)
+	}
+	if n := count(t, s, `SELECT count(*) FROM events`); n != eventRows-144 {
+		t.Errorf("count after DELETEs = %d, want %d", n, eventRows-144)
 	}
 }

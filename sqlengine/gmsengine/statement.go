@@ -42,6 +42,9 @@ type statement struct {
 	pgTypes     []pgType
 	// keyPlan, when set, runs the statement's executions without GMS.
 	keyPlan *keyPlan
+	// needsGMS is set when a key plan made without GMS (parsed nil) met
+	// a value it cannot use: GMS plans and runs the statement from then on.
+	needsGMS bool
 	// noTimeout exempts a cursor's query, whose rows outlive the statement,
 	// from statement_timeout (each FETCH has its own).
 	noTimeout bool
@@ -80,6 +83,14 @@ func (st *statement) Columns() []sqlengine.Column {
 func (st *statement) plan(ctx context.Context) error {
 	if st.planned {
 		return nil
+	}
+	if st.parsed == nil && !st.needsGMS && st.pg.Node.GetDeleteStmt() != nil {
+		// A DELETE by key runs without GMS, which need not plan it.
+		if kp := st.planKeyAccess(nil, nil); kp != nil {
+			st.keyPlan, st.columns, st.pgTypes = kp, nil, nil
+			st.planned = true
+			return nil
+		}
 	}
 	if st.parsed == nil {
 		parsed, err := pgtranslate.Translate(st.pg)
@@ -271,6 +282,9 @@ func (st *statement) Execute(ctx context.Context, params []any) (sqlengine.Rows,
 		}
 		if ok {
 			return rows, nil
+		}
+		if st.parsed == nil {
+			st.needsGMS, st.planned, st.keyPlan = true, false, nil
 		}
 	}
 	rows, err := st.execGMS(ctx, params)
