@@ -80,6 +80,16 @@ SELECT id FROM alltypes WHERE c_timestamptz = '2024-02-29 13:34:56.789012+01' OR
 SELECT id FROM alltypes WHERE c_timestamp < '2005-01-01' ORDER BY id
 SELECT id FROM alltypes WHERE c_uuid = '0000000b-0000-0000-0000-00000000000b' ORDER BY id
 SELECT id FROM alltypes WHERE c_bytea = '\x010203' ORDER BY id
+SELECT id FROM alltypes WHERE c_bytea = '\001\002\003'
+SELECT id FROM alltypes WHERE c_bytea IN ('\x01 02 03', '\xff') ORDER BY id
+SELECT id FROM alltypes WHERE c_timestamptz BETWEEN '2024-02-29 06:00-06' AND '2024-02-29 13:00+01' ORDER BY id
+SELECT id FROM alltypes WHERE c_timestamp = '2024-02-29 12:34:56.789012+05' ORDER BY id
+SELECT id FROM alltypes WHERE c_date = '2024-02-29' ORDER BY id
+SELECT id FROM alltypes WHERE c_uuid = '{123E4567-E89B-12D3-A456-426614174000}' ORDER BY id
+SELECT id FROM alltypes WHERE c_date = '2024-02-30'
+SELECT id FROM alltypes WHERE c_timestamptz > 'yesterday-ish'
+SELECT id FROM alltypes WHERE c_bytea = '\x0g'
+SELECT id FROM alltypes WHERE c_uuid = 'not-a-uuid'
 SELECT id FROM alltypes WHERE c_bytea IS NULL ORDER BY id
 SELECT id FROM alltypes WHERE c_uuid IN ('00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff') ORDER BY id
 SELECT id FROM alltypes WHERE c_numeric IS DISTINCT FROM 0 AND c_float8 IS NOT DISTINCT FROM NULL ORDER BY id

@@ -1,8 +1,8 @@
 package gmsengine
 
 import (
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -246,14 +246,7 @@ func castValue(v any, ct *castTarget, loc *time.Location) (any, error) {
 		case []byte:
 			return x, nil
 		case string:
-			if strings.HasPrefix(x, `\x`) {
-				b, err := hex.DecodeString(x[2:])
-				if err != nil {
-					return nil, sqlengine.Errorf(sqlengine.CodeInvalidTextRepresentation, "invalid hexadecimal data: odd number of digits")
-				}
-				return b, nil
-			}
-			return []byte(x), nil
+			return byteaInput(x)
 		}
 		return []byte(castText(v, ct.source, loc)), nil
 	case sqlengine.UUIDOID:
@@ -354,12 +347,101 @@ func castTime(v any, ct *castTarget, loc *time.Location, typeName string) (time.
 	case string:
 		t, ok := parseTime(x, loc)
 		if !ok {
+			if timeFieldOutOfRange(x) {
+				return time.Time{}, sqlengine.Errorf(sqlengine.CodeDatetimeFieldOverflow, "date/time field value out of range: %q", x)
+			}
 			return time.Time{}, sqlengine.Errorf(sqlengine.CodeInvalidDatetimeFormat, "invalid input syntax for type %s: %q", typeName, x)
 		}
 		return t, nil
 	}
 	return time.Time{}, sqlengine.Errorf(sqlengine.CodeDatatypeMismatch, "cannot cast value of type %T to %s", v, typeName)
 }
+
+// timeFieldOutOfRange reports whether s has the form of a date/time input
+// but a field outside its range ('2024-02-30', '2024-13-01', '25:00'),
+// which PostgreSQL rejects with 22008 rather than 22007.
+func timeFieldOutOfRange(s string) bool {
+	t := strings.TrimSpace(s)
+	for _, l := range timeLayouts {
+		var pe *time.ParseError
+		if _, err := time.Parse(l, t); errors.As(err, &pe) && strings.Contains(pe.Message, "out of range") {
+			return true
+		}
+	}
+	return false
+}
+
+// byteaInput reads bytea text input as PostgreSQL's byteain does: "\x"
+// followed by pairs of hex digits (whitespace between pairs allowed), or
+// the escape format, where "\\" is a backslash, "\ooo" (three octal
+// digits, the first 0-3) a byte, and any other byte stands for itself.
+func byteaInput(s string) ([]byte, error) {
+	if strings.HasPrefix(s, `\x`) {
+		out := make([]byte, 0, (len(s)-2)/2)
+		for i := 2; i < len(s); {
+			c := s[i]
+			if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+				i++
+				continue
+			}
+			hi, ok := hexDigit(c)
+			if !ok {
+				return nil, badHexDigit(s[i:])
+			}
+			if i+1 >= len(s) {
+				return nil, sqlengine.Errorf(sqlengine.CodeInvalidParameterValue, "invalid hexadecimal data: odd number of digits")
+			}
+			lo, ok := hexDigit(s[i+1])
+			if !ok {
+				return nil, badHexDigit(s[i+1:])
+			}
+			out = append(out, hi<<4|lo)
+			i += 2
+		}
+		return out, nil
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		switch {
+		case i+1 < len(s) && s[i+1] == '\\':
+			out = append(out, '\\')
+			i++
+		case i+3 < len(s) && s[i+1] >= '0' && s[i+1] <= '3' && isOctal(s[i+2]) && isOctal(s[i+3]):
+			out = append(out, (s[i+1]-'0')<<6|(s[i+2]-'0')<<3|(s[i+3]-'0'))
+			i += 3
+		default:
+			return nil, sqlengine.Errorf(sqlengine.CodeInvalidTextRepresentation, "invalid input syntax for type bytea")
+		}
+	}
+	return out, nil
+}
+
+// hexDigit returns the value of the hex digit c.
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// badHexDigit is PostgreSQL's error for the invalid hex digit that starts
+// rest (one character, which may be several bytes).
+func badHexDigit(rest string) error {
+	r, _ := utf8.DecodeRuneInString(rest)
+	return sqlengine.Errorf(sqlengine.CodeInvalidParameterValue, "invalid hexadecimal digit: \"%s\"", string(r))
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // castText renders v (of GMS type source) in PostgreSQL's text form.
 func castText(v any, source sql.Type, loc *time.Location) string {

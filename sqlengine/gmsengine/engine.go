@@ -83,7 +83,13 @@ func New(ctx context.Context, catalog *tables.Catalog, opts Options) (*Engine, e
 	}
 	db := &database{name: gmsDatabase, catalog: catalog, adapters: map[adapterKey]*table{}, log: opts.Logger}
 	pro := &provider{db: db, functions: newFunctionRegistry()}
-	a := analyzer.NewBuilder(pro).AddPostAnalyzeRule(floatSemanticsRule, floatSemantics).Build()
+	// typedLiterals also runs first of all, before GMS simplifies filters
+	// away ('x' AND false): PostgreSQL rejects a bad literal regardless
+	// (see init in literals.go for its second registration).
+	a := analyzer.NewBuilder(pro).
+		AddPreAnalyzeRule(typedLiteralsRule, typedLiterals).
+		AddPostAnalyzeRule(floatSemanticsRule, floatSemantics).
+		Build()
 	a.Coster = joinCoster{a.Coster}
 	gms := sqle.New(a, &sqle.Config{})
 	e := &Engine{opts: opts, catalog: catalog, db: db, gms: gms, log: opts.Logger, started: time.Now().UTC()}

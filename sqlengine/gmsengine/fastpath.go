@@ -35,8 +35,10 @@ import (
 // errors included.
 type keyPlan struct {
 	table *tables.Table
-	// cols are the table columns a SELECT returns, in order.
+	// cols are the table columns a SELECT returns, in order, and names
+	// their result column names.
 	cols  []int
+	names []string
 	kinds []valueKind
 	// del is set for a DELETE.
 	del bool
@@ -136,8 +138,9 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 				if len(cr.Fields) == 2 && (cr.Fields[0].GetString_() == nil || cr.Fields[0].GetString_().Sval != qualifier) || len(cr.Fields) > 2 {
 					return nil
 				}
-				for i := range columns {
+				for i, c := range columns {
 					kp.cols = append(kp.cols, i)
+					kp.names = append(kp.names, c.Name)
 				}
 				continue
 			}
@@ -146,8 +149,13 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 				return nil
 			}
 			kp.cols = append(kp.cols, c)
+			name := columns[c].Name
+			if rt.Name != "" {
+				name = rt.Name
+			}
+			kp.names = append(kp.names, name)
 		}
-		if len(kp.cols) == 0 || len(kp.cols) != len(st.pgTypes) {
+		if len(kp.cols) == 0 || node != nil && len(kp.cols) != len(st.pgTypes) {
 			return nil
 		}
 		for _, c := range kp.cols {
@@ -192,16 +200,15 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 
 // keyPlanTable returns the table a key plan reads: the one GMS resolved
 // the name to in node, its plan of the statement (exactly one scan of a
-// pqsql table, not a raw view); or, with node nil, for a DELETE, the data
-// table of that exact name, since a DELETE needs no result description
-// and GMS's planning of a long IN list costs far more than the DELETE.
+// pqsql table, not a raw view); or, with node nil, the data table of that
+// exact name (see planKeyStatement).
 func (st *statement) keyPlanTable(ctx *sql.Context, node sql.Node, rv *pg_query.RangeVar, del bool) *tables.Table {
 	if rv.Schemaname != "" && rv.Schemaname != "public" {
 		return nil
 	}
 	if node == nil {
 		// Unqualified pg_* names resolve to pg_catalog first.
-		if !del || strings.HasPrefix(rv.Relname, "pg_") {
+		if strings.HasPrefix(rv.Relname, "pg_") {
 			return nil
 		}
 		t := st.s.e.catalog.Table(rv.Relname)
@@ -455,4 +462,38 @@ func (st *statement) keyPlanError(ctx context.Context, kp *keyPlan, err error) e
 		return fmt.Errorf("delete from %q by key: %w", kp.table.Name(), err)
 	}
 	return fmt.Errorf("read %q by key: %w", kp.table.Name(), err)
+}
+
+// planKeyStatement makes the key plan of a statement of key plan shape
+// without GMS: GMS's analysis costs far more than a point query, and than
+// a DELETE of thousands of keys pasted into an IN list. It resolves the
+// table by its exact name among the data tables (any other name, a
+// __raw__ view say, goes to GMS) and describes the result columns as GMS
+// would: names, types, and the table and attribute numbers of their
+// origin. It reports whether it made a plan.
+func (st *statement) planKeyStatement(ctx context.Context) bool {
+	kp := st.planKeyAccess(nil, nil)
+	if kp == nil {
+		return false
+	}
+	if kp.del {
+		st.keyPlan, st.columns, st.pgTypes = kp, nil, nil
+		return true
+	}
+	a := st.s.e.db.adapter(kp.table, false)
+	if a == nil {
+		return false
+	}
+	sctx := st.s.newContext(ctx, st.pg.SQL)
+	oid := st.s.e.db.tableOID(sctx, kp.table.Name())
+	st.columns = make([]sqlengine.Column, len(kp.cols))
+	st.pgTypes = make([]pgType, len(kp.cols))
+	for i, c := range kp.cols {
+		t := pgTypeOf(a.schema[c])
+		st.pgTypes[i] = t
+		st.columns[i] = sqlengine.Column{Name: kp.names[i], TypeOID: t.OID, TypeSize: t.Size, TypeModifier: t.Typmod,
+			TableOID: oid, AttrNum: int16(c + 1)}
+	}
+	st.keyPlan = kp
+	return true
 }

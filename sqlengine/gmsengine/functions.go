@@ -161,6 +161,7 @@ func functionList() []sqlFunction {
 	fs := []sqlFunction{
 		{spec: castSpec, init: initCast},
 		{spec: divSpec},
+		{spec: unknownSpec},
 	}
 	for _, s := range sessionFuncs() {
 		fs = append(fs, sqlFunction{spec: s})

@@ -244,7 +244,13 @@ func (e *Engine) catalogInput(ctx *sql.Context) *pgcatalog.Input {
 // catalogs show them. Every name goes through GetTableInsensitive, so the
 // catalogs apply the same visibility rules as queries: the raw views and the
 // audit table appear for administrators only.
-func (d *database) visibleRelations(ctx *sql.Context) []pgcatalog.Relation {
+// tableOID returns the OID visibleRelations gives table name.
+func (d *database) tableOID(ctx *sql.Context, name string) uint32 {
+	return pgcatalog.AssignOIDs(d.relationNames(ctx))[name]
+}
+
+// relationNames returns the names of the relations the session sees.
+func (d *database) relationNames(ctx *sql.Context) []string {
 	names, err := d.GetTableNames(ctx)
 	if err != nil {
 		return nil
@@ -256,6 +262,11 @@ func (d *database) visibleRelations(ctx *sql.Context) []pgcatalog.Relation {
 		}
 		names = append(names, auditTableName, erasuresTableName)
 	}
+	return names
+}
+
+func (d *database) visibleRelations(ctx *sql.Context) []pgcatalog.Relation {
+	names := d.relationNames(ctx)
 	oids := pgcatalog.AssignOIDs(names)
 	rels := make([]pgcatalog.Relation, 0, len(names))
 	for _, name := range names {

@@ -84,13 +84,10 @@ func (st *statement) plan(ctx context.Context) error {
 	if st.planned {
 		return nil
 	}
-	if st.parsed == nil && !st.needsGMS && st.pg.Node.GetDeleteStmt() != nil {
-		// A DELETE by key runs without GMS, which need not plan it.
-		if kp := st.planKeyAccess(nil, nil); kp != nil {
-			st.keyPlan, st.columns, st.pgTypes = kp, nil, nil
-			st.planned = true
-			return nil
-		}
+	if st.parsed == nil && !st.needsGMS && st.planKeyStatement(ctx) {
+		// A statement by key runs without GMS, which need not plan it.
+		st.planned = true
+		return nil
 	}
 	if st.parsed == nil {
 		parsed, err := pgtranslate.Translate(st.pg)
@@ -283,9 +280,6 @@ func (st *statement) Execute(ctx context.Context, params []any) (sqlengine.Rows,
 		if ok {
 			return rows, nil
 		}
-		if st.parsed == nil {
-			st.needsGMS, st.planned, st.keyPlan = true, false, nil
-		}
 	}
 	rows, err := st.execGMS(ctx, params)
 	if err != nil {
@@ -296,6 +290,14 @@ func (st *statement) Execute(ctx context.Context, params []any) (sqlengine.Rows,
 }
 
 func (st *statement) execGMS(ctx context.Context, params []any) (sqlengine.Rows, error) {
+	if st.parsed == nil {
+		// Not planned, or planned for a key plan only (planKeyStatement):
+		// GMS plans it from now on.
+		st.needsGMS = true
+		if st.planned {
+			st.planned, st.keyPlan = false, nil
+		}
+	}
 	if err := st.plan(ctx); err != nil {
 		return nil, err
 	}

@@ -414,7 +414,11 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999999-0700",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04Z07:00",
+	"2006-01-02 15:04Z07",
+	"2006-01-02T15:04Z07:00",
 	"2006-01-02 15:04",
+	"2006-01-02T15:04",
 	// A date with a zone and no time: pgjdbc sends setDate values as
 	// "2020-01-01 +00", which PostgreSQL reads as midnight in that zone.
 	"2006-01-02 Z07:00",

@@ -368,9 +368,13 @@ func (t *translator) aExpr(a *pg_query.A_Expr) (sqlparser.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		list, err := t.exprTuple(a.Rexpr.GetList().GetItems())
+		items := a.Rexpr.GetList().GetItems()
+		list, err := t.exprTuple(items)
 		if err != nil {
 			return nil, err
+		}
+		for i, n := range items {
+			list[i] = comparand(n, list[i])
 		}
 		cmp := sqlparser.InStr
 		if op == "<>" {
@@ -386,6 +390,25 @@ func (t *translator) aExpr(a *pg_query.A_Expr) (sqlparser.Expr, error) {
 		return t.between(a)
 	}
 	return nil, t.unsupported(a.Location, "unsupported operator expression")
+}
+
+// comparand returns e, the translation of the comparison operand n, or
+// pqsql_unknown(n) when n is a string constant holding a backslash.
+//
+// PostgreSQL reads a quoted constant compared with a typed value with that
+// type's input function, which the engine does once it knows the types
+// (see the engine's typed literals). For a bytea operand that input differs
+// from the text itself only when a backslash is present ('\x0102', '\001'),
+// and GMS converts a string literal compared with a binary column into
+// bytes when it plans, after which the text is lost; the marker function
+// keeps such a constant out of that conversion. The engine replaces every
+// marker by the constant, read with the other operand's input function.
+func comparand(n *pg_query.Node, e sqlparser.Expr) sqlparser.Expr {
+	c := n.GetAConst()
+	if c == nil || c.GetSval() == nil || !strings.Contains(c.GetSval().GetSval(), `\`) {
+		return e
+	}
+	return funcExpr(pqsqlPrefix+"unknown", e)
 }
 
 // between converts [NOT] BETWEEN [SYMMETRIC].
@@ -406,6 +429,7 @@ func (t *translator) between(a *pg_query.A_Expr) (sqlparser.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	from, to = comparand(bounds[0], from), comparand(bounds[1], to)
 	negate := a.Kind == pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN || a.Kind == pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM
 	op := sqlparser.BetweenStr
 	if negate {
@@ -471,6 +495,10 @@ func (t *translator) operator(a *pg_query.A_Expr, op string) (sqlparser.Expr, er
 	left, right, err := t.operands(a)
 	if err != nil {
 		return nil, err
+	}
+	switch op {
+	case "=", "<>", "!=", "<", ">", "<=", ">=":
+		left, right = comparand(a.Lexpr, left), comparand(a.Rexpr, right)
 	}
 	cmp := func(operator string) sqlparser.Expr {
 		return &sqlparser.ComparisonExpr{Left: paren(left), Operator: operator, Right: paren(right)}

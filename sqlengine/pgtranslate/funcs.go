@@ -20,6 +20,7 @@ const pqsqlPrefix = "pqsql_"
 func PqsqlFunctions() []string {
 	return []string{
 		"pqsql_cast(value, typename text[, typmod int...]): PostgreSQL cast; typename is canonical (int4, numeric, varchar, ...); numeric(p,s) passes p, s; varchar(n)/bpchar(n) pass n; timestamp(p)/timestamptz(p)/time(p) pass p",
+		"pqsql_unknown(text): a string constant holding a backslash that is compared with another value; the engine reads it with the other operand's input function (bytea: '\\x0102')",
 		"pqsql_div(a, b): a / b with PostgreSQL semantics (integer division for integers, 22012 on zero)",
 		"pqsql_add(a, b), pqsql_sub(a, b), pqsql_mul(a, b), pqsql_mod(a, b), pqsql_neg(a), pqsql_abs(a): +, -, *, % (and mod), unary - and abs with PostgreSQL's result types (int4 + int4 is int4, date + int4 a date, timestamp - timestamp an interval) and overflow errors",
 		"pqsql_generate_series(start, stop[, step]): a TABLE function (sql.TableFunction) of one column; arguments may be bind variables",

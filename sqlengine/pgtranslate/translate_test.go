@@ -44,6 +44,11 @@ func TestTranslate(t *testing.T) {
 		{`SELECT a, count(*) FROM t GROUP BY 1 HAVING count(*) > 1`, "select a, count(*) from t group by 1 having count(*) > 1"},
 		{`SELECT DISTINCT a FROM t`, "select distinct a from t"},
 		{`SELECT 1`, "select 1"},
+		// String constants with a backslash compared with a value are marked
+		// for the engine, which reads them with the other operand's type.
+		{`SELECT a FROM t WHERE b = '\x01' AND c IN ('\1', 'd') AND d BETWEEN 'e' AND '\f'`,
+			"select a from t where (b = pqsql_unknown('\\\\x01')) and (c in (pqsql_unknown('\\\\1'), 'd')) and (d between 'e' and pqsql_unknown('\\\\f'))"},
+		{`SELECT a FROM t WHERE b LIKE 'x\_%' AND b = 'plain'`, "select a from t where (b like 'x\\\\_%') and (b = 'plain')"},
 		// Identifiers and schemas.
 		{`SELECT key, "Order", status FROM public.t`, "select `key`, `Order`, `status` from t"},
 		{`SELECT c.relname FROM pg_catalog.pg_class c`, "select c.relname from pg_catalog.pg_class as c"},
