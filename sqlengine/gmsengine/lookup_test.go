@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"testing"
 )
 
@@ -80,5 +81,38 @@ func TestPartitionsReleaseSnapshot(t *testing.T) {
 	// the closed partitions kept their snapshot.
 	if _, err := tbl.PartitionRows(sctx, second); err == nil {
 		t.Errorf("PartitionRows of a replaced file after the partitions were closed succeeded: the snapshot was not released")
+	}
+}
+
+// TestNegativeZeroKeepsSign checks that float -0 results keep their sign,
+// as in PostgreSQL, although GMS's projection turns -0 into 0, and that
+// statements sorting or grouping on such values still work.
+func TestNegativeZeroKeepsSign(t *testing.T) {
+	e := testEngine(t)
+	s := openSession(t, e, nil)
+	res := mustQuery(t, s, `SELECT -0.0::float8, -(0::float8), -(0::float4), 0::float8, 1.5::float8 LIMIT 1`)
+	want := []bool{true, true, true, false, false}
+	for i, v := range res.rows[0] {
+		var neg bool
+		switch f := v.(type) {
+		case float64:
+			neg = f == 0 && math.Signbit(f)
+		case float32:
+			neg = f == 0 && math.Signbit(float64(f))
+		default:
+			t.Fatalf("column %d = %T %v, want a float", i, v, v)
+		}
+		if neg != want[i] {
+			t.Errorf("column %d = %v: negative zero %v, want %v", i, v, neg, want[i])
+		}
+	}
+	for _, q := range []string{
+		`SELECT -(id - id)::float8 AS z FROM events WHERE id < 4 ORDER BY z`,
+		`SELECT DISTINCT -(id - id)::float8 FROM events WHERE id < 4`,
+		`SELECT -(id - id)::float8 FROM events WHERE id < 3 UNION SELECT 0::float8`,
+	} {
+		if res := mustQuery(t, s, q); len(res.rows) == 0 {
+			t.Errorf("%s: no rows", q)
+		}
 	}
 }

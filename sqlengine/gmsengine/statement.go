@@ -342,6 +342,7 @@ func (st *statement) execGMS(ctx context.Context, params []any) (sqlengine.Rows,
 		return nil, st.mapError(timer.cause(ctx, err))
 	}
 	checkLookups(sctx, node)
+	node = keepNegativeZeros(sctx, node)
 	st.s.deleters = nil
 	schema, iter, _, err := st.s.e.gms.PrepQueryPlanForExecution(sctx, key, node, nil)
 	deleters := st.s.deleters
@@ -430,7 +431,7 @@ func (r *gmsRows) convert(row sql.Row, out []any) error {
 			out[i] = nil
 			continue
 		}
-		v, err := canonical(row[i], r.types[i], r.loc)
+		v, err := canonical(restoreSign(row[i]), r.types[i], r.loc)
 		if err != nil {
 			return err
 		}
