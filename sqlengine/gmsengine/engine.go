@@ -89,6 +89,7 @@ func New(ctx context.Context, catalog *tables.Catalog, opts Options) (*Engine, e
 	a := analyzer.NewBuilder(pro).
 		AddPreAnalyzeRule(typedLiteralsRule, typedLiterals).
 		AddPostAnalyzeRule(floatSemanticsRule, floatSemantics).
+		AddPostAnalyzeRule(setOpTypesRule, setOpTypes).
 		Build()
 	a.Coster = joinCoster{a.Coster}
 	gms := sqle.New(a, &sqle.Config{})
