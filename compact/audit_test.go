@@ -1,10 +1,13 @@
 package compact
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pqsql/pqsql/tombstone"
 )
@@ -66,5 +69,53 @@ func TestErasuresTornTail(t *testing.T) {
 	}
 	if _, err := Erasures(tbl); err == nil {
 		t.Error("Erasures accepted a damaged line")
+	}
+}
+
+// TestErasureEncoderMatchesJSON checks that the audit's encoder writes
+// what encoding/json writes, byte for byte, for plain and awkward strings
+// and times, repeated (cached) or not.
+func TestErasureEncoderMatchesJSON(t *testing.T) {
+	strs := []string{"", "events", "alice", `say "hi"`, `back\slash`, "<b>&amp;</b>", "tab\there\n",
+		"naïve ünïcode", "emoji 🚀", "\u2028line\u2029sep", "bad utf8 \xff\xfe", "ctl \x00\x1f\x7f"}
+	times := []time.Time{
+		time.Date(2026, 11, 21, 23, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 21, 23, 0, 0, 123456000, time.UTC),
+		time.Date(2026, 11, 21, 23, 0, 0, 100, time.UTC),
+		time.UnixMicro(1700000000123456).UTC(),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600+30*60)),
+		time.Date(2026, 1, 2, 3, 4, 5, 6, time.Local),
+	}
+	var enc erasureEncoder
+	var got []byte
+	for i := range 400 {
+		e := Erasure{
+			Table: strs[i%len(strs)], Seq: uint64(i) << 40, KeyColumn: strs[(i/3)%len(strs)],
+			KeyHash: strs[(i/5)%len(strs)], DeletedAt: times[(i/2)%len(times)],
+			Actor: strs[(i/7)%len(strs)], Reason: strs[(i/11)%len(strs)],
+			VacuumedAt: times[(i/13)%len(times)], VacuumedBy: strs[i%5], VacuumSeq: uint64(i) * 7,
+			RowsRemoved: int64(i) - 200,
+		}
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n')
+		got, err = enc.append(got[:0], &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("entry %d:\ngot  %s\nwant %s", i, got, want)
+		}
+	}
+	// Times MarshalJSON rejects fail the encoder too.
+	bad := Erasure{DeletedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := json.Marshal(bad); err == nil {
+		t.Fatal("encoding/json accepted year 10000")
+	}
+	if _, err := enc.append(nil, &bad); err == nil {
+		t.Error("erasureEncoder accepted year 10000")
 	}
 }

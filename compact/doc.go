@@ -14,10 +14,12 @@
 // surviving rows only; no column chunk, page index or bloom filter is
 // copied. The file keeps the Arrow schema of the first file (fields
 // nullable if nullable in any file), its key-value metadata and its codec.
-// Peak memory is about one output row group (128Ki rows by default) plus a
-// few 64Ki-row input batches: one goroutine decodes and filters the input
-// while another encodes the output, and the Go runtime's soft memory limit
-// is lowered for the VACUUM's duration (Options.MemoryBudget) so that the
+// Peak memory is about one output row group (1Mi rows or 128MiB of Arrow
+// data by default, compressed) plus a few 64Ki-row input batches: one
+// goroutine decodes and filters the input while the output's columns are
+// encoded and compressed each on its own goroutine (tables with nested
+// columns: by pqarrow, on one), and the Go runtime's soft memory limit is
+// lowered for the VACUUM's duration (Options.MemoryBudget) so that the
 // rewrite's garbage is reclaimed before the heap doubles.
 //
 // # Verification, commit and cleanup

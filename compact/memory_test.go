@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,6 +94,12 @@ func TestVacuumMemoryProfile(t *testing.T) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// CPU time, unlike wall time, does not depend on what else the
+	// machine runs.
+	cpuBefore := processCPU()
+	gcBefore := gcCPU()
+	// Peak RSS as bench/run measures it: VmHWM after resetting it (Linux).
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 	start := time.Now()
 	// The steps' times since start show where the wall time goes.
 	var steps []string
@@ -99,7 +107,16 @@ func TestVacuumMemoryProfile(t *testing.T) {
 		steps = append(steps, step+" "+time.Since(start).Round(time.Millisecond).String())
 		return nil
 	}
-	res, err := Vacuum(ctx, tbl, Options{AuditSecret: testSecret, Actor: "bench", hook: hook})
+	opts := Options{AuditSecret: testSecret, Actor: "bench", hook: hook}
+	// Knobs for comparing settings: PQSQL_VACUUM_RGROWS (RowGroupRows) and
+	// PQSQL_VACUUM_BUDGET (MemoryBudget, MiB; negative leaves the limit).
+	if v, err := strconv.Atoi(os.Getenv("PQSQL_VACUUM_RGROWS")); err == nil {
+		opts.RowGroupRows = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("PQSQL_VACUUM_BUDGET")); err == nil {
+		opts.MemoryBudget = int64(v) << 20
+	}
+	res, err := Vacuum(ctx, tbl, opts)
 	el := time.Since(start)
 	close(done)
 	if err != nil {
@@ -108,9 +125,31 @@ func TestVacuumMemoryProfile(t *testing.T) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	t.Logf("steps: %v", steps)
-	t.Logf("rows %d removed %d remaining %d tombstones %d: %v; heap before %d MiB, peak %d MiB, total alloc %d MiB, mallocs %d",
+	if cpuBefore >= 0 {
+		t.Logf("VACUUM CPU (user+sys, whole process): %v, of which GC about %v",
+			(processCPU() - cpuBefore).Round(time.Millisecond), (gcCPU() - gcBefore).Round(time.Millisecond))
+	}
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmHWM:") {
+				t.Logf("peak RSS during VACUUM: %s", strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")))
+			}
+		}
+	}
+	t.Logf("rows %d removed %d remaining %d tombstones %d: %v; heap before %d MiB, peak %d MiB, total alloc %d MiB, mallocs %d, GC cycles %d",
 		n, res.RowsRemoved, res.RowsRemaining, res.TombstonesApplied, el,
-		before.HeapAlloc>>20, peak.Load()>>20, (after.TotalAlloc-before.TotalAlloc)>>20, after.Mallocs-before.Mallocs)
+		before.HeapAlloc>>20, peak.Load()>>20, (after.TotalAlloc-before.TotalAlloc)>>20, after.Mallocs-before.Mallocs, after.NumGC-before.NumGC)
+}
+
+// gcCPU returns the runtime's estimate of the CPU time spent in garbage
+// collection so far.
+func gcCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
 }
 
 func copyFile(t *testing.T, from, to string) {

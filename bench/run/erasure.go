@@ -490,6 +490,7 @@ type vacuumResult struct {
 	// and after, and the error if it failed (then the section says n/a).
 	pq                     time.Duration
 	pqPeakRSS              int64
+	pqRSSBefore            int64 // pqsql's RSS when its VACUUM started
 	pqBytesBefore, pqBytes int64
 	pqErr                  error
 	pg                     time.Duration // VACUUM FULL
@@ -553,6 +554,9 @@ func (e *erasure) vacuumOnce(ctx context.Context, f *fixture, name string, ids [
 	if err := resetPeakRSS(f.pq.pid()); err != nil {
 		e.log.Warn().Err(err).Msg("cannot reset pqsql's peak RSS; VmHWM covers the whole process")
 	}
+	// The peak cannot be below the RSS the VACUUM starts with (what the
+	// DELETEs left): logged to tell the two apart.
+	r.pqRSSBefore, _ = procStatusKB(fmt.Sprintf("/proc/%d/status", f.pq.pid()), "VmRSS:")
 	vctx, cancel := context.WithTimeout(ctx, e.opts.queryTimeout)
 	start := time.Now()
 	_, r.pqErr = f.admin.Exec(vctx, "VACUUM events")
@@ -578,7 +582,7 @@ func (e *erasure) vacuumOnce(ctx context.Context, f *fixture, name string, ids [
 		}
 	}
 	r.check = e.checkVacuum(ctx, f, r)
-	e.log.Info().Str("vacuum", name).Dur("postgres", r.pg).Dur("pqsql", r.pq).Int64("pqsql_peak_rss", r.pqPeakRSS).
+	e.log.Info().Str("vacuum", name).Dur("postgres", r.pg).Dur("pqsql", r.pq).Int64("pqsql_peak_rss", r.pqPeakRSS).Int64("pqsql_rss_before", r.pqRSSBefore).
 		Str("check", r.check).AnErr("pg_error", r.pgErr).AnErr("pqsql_error", r.pqErr).Msg("done")
 	return r, nil
 }

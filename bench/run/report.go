@@ -164,7 +164,7 @@ const erasureSetup = "Each section starts from fresh copies: pqsql serves a copy
 
 // setupDeletes describes the untimed DELETEs before a measurement.
 const setupDeletes = "These set-up DELETEs are not timed; they delete up to 100,000 ids each, sorted, as constants in the IN list: " +
-	"pqsql's DELETE costs mostly per statement, and it skips row groups by the key's statistics and matches through a hash set only for constant IN lists."
+	"pqsql runs a DELETE by key without its general query engine, through an index of the key column."
 
 func (r *report) writeDeletes(b *strings.Builder) {
 	fmt.Fprintf(b, "%s Latency of one `DELETE FROM events WHERE id IN ($1, ..., $N)` of N random ids (seed %d), "+
@@ -243,7 +243,8 @@ func (r *report) writeTombstones(b *strings.Builder) {
 func (r *report) writeVacuums(b *strings.Builder) {
 	fmt.Fprintf(b, "%s Deleted: 1,000 random ids (seed %d), or every 10th id. %s "+
 		"Then, once, pqsql's `VACUUM events` as the administrator (rewrites events.parquet without the deleted rows; "+
-		"peak RSS is VmHWM after resetting it through /proc/PID/clear_refs just before) against PostgreSQL's `VACUUM FULL %s` "+
+		"peak RSS is VmHWM after resetting it through /proc/PID/clear_refs just before, so never below the RSS the DELETEs left, "+
+		"shown as start) against PostgreSQL's `VACUUM FULL %s` "+
 		"(rewrites the table and its index). Sizes: events.parquet; pg_total_relation_size.\n\n",
 		erasureSetup, vacuumSeed, setupDeletes, pgCopy)
 	fmt.Fprintf(b, "| deleted | rows deleted | pqsql VACUUM | pqsql peak RSS | pqsql file before → after | PostgreSQL VACUUM FULL | PostgreSQL size before → after | pqsql/PostgreSQL | check |\n")
@@ -254,6 +255,9 @@ func (r *report) writeVacuums(b *strings.Builder) {
 			pq, pqSize = fmtDur(v.pq), fmtBytes(v.pqBytesBefore)+" → "+fmtBytes(v.pqBytes)
 			if v.pqPeakRSS > 0 {
 				rss = fmtBytes(v.pqPeakRSS)
+				if v.pqRSSBefore > 0 {
+					rss += " (start " + fmtBytes(v.pqRSSBefore) + ")"
+				}
 			}
 		}
 		pg, pgSize := "error", "-"

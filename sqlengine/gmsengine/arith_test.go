@@ -189,7 +189,7 @@ func TestArithmeticErrors(t *testing.T) {
 		{`SELECT 5 % 0`, sqlengine.CodeDivisionByZero, "division by zero"},
 		{`SELECT mod(5.5, 0)`, sqlengine.CodeDivisionByZero, "division by zero"},
 		{`SELECT substring('hello', 1, -1)`, "22011", "negative substring length not allowed"},
-		{`SELECT sqrt(-1)`, codeInvalidArgumentForSqrt, "cannot take square root of a negative number"},
+		{`SELECT sqrt(-1)`, codeInvalidArgumentForPower, "cannot take square root of a negative number"},
 		{`SELECT interval 'soon'`, sqlengine.CodeInvalidDatetimeFormat, `invalid input syntax for type interval: "soon"`},
 	} {
 		_, err := query(context.Background(), s, c.query)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime/debug"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -119,6 +120,9 @@ func (d *rowDeleter) StatementComplete(ctx *sql.Context) error {
 	if d.s != nil {
 		actor, reason = d.s.info.User, d.s.erasureReason()
 	}
+	if d.s != nil {
+		defer d.s.e.releaseAfterBulkDelete(len(keys))
+	}
 	return commitDelete(ctx, d.t.t, keys, actor, reason)
 }
 
@@ -160,6 +164,26 @@ func commitDelete(ctx context.Context, t *tables.Table, keys []any, actor, reaso
 	return nil
 }
 
+// bulkDeleteKeys is the number of keys from which a DELETE counts as a
+// bulk erasure (see releaseAfterBulkDelete).
+const bulkDeleteKeys = 10_000
+
+// releaseAfterBulkDelete returns the memory a DELETE of n keys freed to
+// the operating system, in the background, when n makes it a bulk erasure:
+// parsing and matching a hundred thousand pasted keys leaves hundreds of
+// megabytes of garbage, which Go would otherwise keep mapped for a while,
+// and a long-running server should not hold its peak of a rare burst
+// (VACUUM, the usual next step, needs that memory most).
+func (e *Engine) releaseAfterBulkDelete(n int) {
+	if n < bulkDeleteKeys || !e.releasing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer e.releasing.Store(false)
+		debug.FreeOSMemory()
+	}()
+}
+
 // addPending hides keys from this session's scans of t until the
 // transaction block ends.
 func (s *session) addPending(t *tables.Table, keys []any) error {
@@ -194,6 +218,7 @@ func (s *session) commitPending(ctx context.Context) error {
 		if err := commitDelete(ctx, t, p.Keys(), s.info.User, s.erasureReason()); err != nil {
 			return err
 		}
+		s.e.releaseAfterBulkDelete(p.Len())
 		delete(s.pending, t)
 	}
 	return nil

@@ -69,6 +69,9 @@ type Engine struct {
 	started time.Time
 	// nextConnID numbers GMS sessions.
 	nextConnID atomic.Uint32
+	// releasing is set while memory is being returned to the operating
+	// system after a bulk DELETE (releaseAfterBulkDelete).
+	releasing atomic.Bool
 }
 
 var _ sqlengine.Engine = (*Engine)(nil)

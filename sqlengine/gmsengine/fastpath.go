@@ -446,6 +446,7 @@ func (st *statement) deleteKeys(ctx context.Context, kp *keyPlan, keys []tombsto
 	if err != nil {
 		return 0, st.keyPlanError(ctx, kp, err)
 	}
+	s.e.releaseAfterBulkDelete(len(vals))
 	return res.RowsHidden, nil
 }
 

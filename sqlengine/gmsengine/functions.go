@@ -178,6 +178,9 @@ func functionList() []sqlFunction {
 	for _, s := range mathFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}
+	for _, s := range numericMathFuncs() {
+		fs = append(fs, sqlFunction{spec: s})
+	}
 	for _, s := range moreStringFuncs() {
 		fs = append(fs, sqlFunction{spec: s})
 	}

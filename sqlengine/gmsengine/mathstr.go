@@ -13,10 +13,6 @@ import (
 	"github.com/pqsql/pqsql/sqlengine"
 )
 
-// codeInvalidArgumentForSqrt is SQLSTATE 2201F, invalid_argument_for_power_function,
-// which PostgreSQL also raises for the square root of a negative number.
-const codeInvalidArgumentForSqrt = "2201F"
-
 // float8Result is the type of functions returning double precision.
 var float8Result = fixedType(types.Float64)
 
@@ -33,13 +29,6 @@ func mathFuncs() []*funcSpec {
 		}}
 	}
 	return []*funcSpec{
-		// GMS returns NULL for the square root of a negative number.
-		float("pqsql_sqrt", func(f float64) (float64, error) {
-			if f < 0 {
-				return 0, sqlengine.Errorf(codeInvalidArgumentForSqrt, "cannot take square root of a negative number")
-			}
-			return math.Sqrt(f), nil
-		}),
 		float("pqsql_cbrt", func(f float64) (float64, error) { return math.Cbrt(f), nil }),
 		{name: "pqsql_round", minArgs: 1, maxArgs: 2, typ: roundType, eval: evalRound},
 		integral("pqsql_ceil", math.Ceil, decimal.Decimal.Ceil),

@@ -36,7 +36,7 @@ func PqsqlFunctions() []string {
 		"pqsql_current_time(): CURRENT_TIME (timetz)",
 		"pqsql_split_part(text, delimiter text, n int)",
 		"pqsql_lpad(text, n int[, fill text]), pqsql_rpad(text, n int[, fill text]), pqsql_left(text, n int), pqsql_right(text, n int), pqsql_chr(int), pqsql_starts_with(text, prefix text)",
-		"pqsql_sqrt(float8), pqsql_cbrt(float8), pqsql_round(x[, places int]): round(float8) rounds half to even, round(numeric) half away from zero",
+		"pqsql_sqrt(float8 or numeric), pqsql_cbrt(float8), pqsql_round(x[, places int]): round(float8) rounds half to even, round(numeric) half away from zero",
 		"pqsql_concat_ws(sep, x, ...): concat_ws, and concat(...) as pqsql_concat_ws('', ...), writing values in PostgreSQL's text form",
 		"pqsql_greatest(x, ...), pqsql_least(x, ...): GREATEST and LEAST, skipping NULL arguments",
 		"pqsql_substring(s, start[, count]): also substr and SUBSTRING(s FROM start FOR count)",
