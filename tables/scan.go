@@ -548,6 +548,9 @@ func (p *producer) emit(ctx context.Context, rg RowGroup, arrs []arrow.Array, ke
 // visibleRows returns the indexes of the rows of a batch whose key column
 // is keyArr that the scan's filter does not hide, or nil when it hides none.
 func (p *producer) visibleRows(keyArr arrow.Array, fileSeq uint64) ([]int32, error) {
+	if keep, ok := p.visibleIntRows(keyArr, fileSeq); ok {
+		return keep, nil
+	}
 	n := keyArr.Len()
 	if cap(p.keys) < n {
 		p.keys = make([]tombstone.Key, n)
@@ -581,6 +584,68 @@ func (p *producer) visibleRows(keyArr arrow.Array, fileSeq uint64) ([]int32, err
 		}
 	}
 	return keep, nil
+}
+
+// visibleIntRows is visibleRows for an integer key column without pending
+// deletes, and ok false otherwise. It asks the tombstone index for the
+// deleted keys within the batch's key range first: most batches of a file
+// kept in key order hold none, and need no probe at all; in the others only
+// the rows whose key is among those few are probed, instead of every row.
+func (p *producer) visibleIntRows(keyArr arrow.Array, fileSeq uint64) (keep []int32, ok bool) {
+	if p.table.keyKind != tombstone.KindInt || p.filter.pending.Len() > 0 {
+		return nil, false
+	}
+	switch a := keyArr.(type) {
+	case *array.Int64:
+		return visibleOfInts(p.filter.snap.tomb, a, a.Int64Values(), fileSeq), true
+	case *array.Int32:
+		return visibleOfInts(p.filter.snap.tomb, a, a.Int32Values(), fileSeq), true
+	case *array.Int16:
+		return visibleOfInts(p.filter.snap.tomb, a, a.Int16Values(), fileSeq), true
+	}
+	return nil, false
+}
+
+// visibleOfInts returns the indexes of the rows of an integer key column
+// (values vals, validity of arr) that tomb does not hide, nil when it hides
+// none.
+func visibleOfInts[T int16 | int32 | int64](tomb tombstone.Snapshot, arr arrow.Array, vals []T, fileSeq uint64) []int32 {
+	if len(vals) == 0 {
+		return nil
+	}
+	// NULL slots hold some value too; counting it only widens the range.
+	lo, hi := int64(vals[0]), int64(vals[0])
+	for _, v := range vals {
+		lo, hi = min(lo, int64(v)), max(hi, int64(v))
+	}
+	cand := tomb.NumKeysIn(tombstone.KindInt, lo, hi)
+	if len(cand) == 0 {
+		return nil
+	}
+	var hide []int // hidden rows, ascending
+	for i, v := range vals {
+		x := int64(v)
+		if x < cand[0] || x > cand[len(cand)-1] {
+			continue
+		}
+		if _, found := slices.BinarySearch(cand, x); !found || arr.IsNull(i) || !tomb.Hidden(tombstone.IntKey(x), fileSeq) {
+			continue
+		}
+		hide = append(hide, i)
+	}
+	if len(hide) == 0 {
+		return nil
+	}
+	keep := make([]int32, 0, len(vals)-len(hide))
+	h := 0
+	for i := range vals {
+		if h < len(hide) && hide[h] == i {
+			h++
+			continue
+		}
+		keep = append(keep, int32(i))
+	}
+	return keep
 }
 
 // takeRows returns new arrays holding rows keep of arrs, which stay owned by

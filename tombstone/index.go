@@ -2,6 +2,7 @@ package tombstone
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -50,6 +51,11 @@ type index struct {
 	older map[Key][]uint64
 	// entries holds every tombstone, in log order, for All and DropApplied.
 	entries []stored
+	// sortedNums caches, per key kind, the keys of nums sorted: built by
+	// the first NumKeysIn after a change, dropped by the next change (see
+	// setMaxSeq), which holds mu for writing while builders hold it for
+	// reading, so a cached slice always holds every key of the map.
+	sortedNums [numKinds]atomic.Pointer[[]int64]
 	// published is the highest sequence number taken (by a batch or by
 	// ReserveSeq) whose effects are visible; every batch at or below it is in
 	// the maps. It is stored after the batch is added, under mu.
@@ -80,6 +86,9 @@ func (ix *index) setMaxSeq(k Key, seq uint64) {
 	if k.kind.usesNum() {
 		if ix.nums[k.kind] == nil {
 			ix.nums[k.kind] = make(map[int64]uint64)
+		}
+		if _, ok := ix.nums[k.kind][k.num]; !ok {
+			ix.sortedNums[k.kind].Store(nil)
 		}
 		ix.nums[k.kind][k.num] = seq
 		return
@@ -308,4 +317,44 @@ func (s Snapshot) ProbeMany(keys []Key, fileSeq uint64, hidden []bool, by []uint
 		}
 	}
 	return n
+}
+
+// NumKeysIn returns, ascending, the tombstoned keys of kind kind (one kept
+// as an integer: int, bool, date, timestamps) whose value is in [lo, hi],
+// each once, whatever its sequence numbers: a superset of the keys the
+// snapshot hides in that range, which Hidden then decides exactly. A scan
+// checks a batch's key range against it first: when the batch holds no
+// tombstoned key, as in most batches of files kept in key order, none of
+// its rows needs a probe. The slice is shared and must not be modified.
+func (s Snapshot) NumKeysIn(kind KeyKind, lo, hi int64) []int64 {
+	if s.ix == nil || !kind.usesNum() || int(kind) >= numKinds || lo > hi {
+		return nil
+	}
+	sorted := s.ix.sortedNumKeys(kind)
+	i, _ := slices.BinarySearch(sorted, lo)
+	j, found := slices.BinarySearch(sorted, hi)
+	if found {
+		j++
+	}
+	return sorted[i:j:j]
+}
+
+// sortedNumKeys returns the keys of nums[kind], sorted, building the cache
+// if a change dropped it.
+func (ix *index) sortedNumKeys(kind KeyKind) []int64 {
+	if p := ix.sortedNums[kind].Load(); p != nil {
+		return *p
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if p := ix.sortedNums[kind].Load(); p != nil {
+		return *p
+	}
+	keys := make([]int64, 0, len(ix.nums[kind]))
+	for k := range ix.nums[kind] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	ix.sortedNums[kind].Store(&keys)
+	return keys
 }
