@@ -101,6 +101,12 @@ type ScanOptions struct {
 	// `key IN (...)`. The matching rows' other columns come from the cache
 	// like a Pruned scan's. Rows come in file and row order.
 	Keys []tombstone.Key
+	// Selection lets the scan send batches with hidden rows in them:
+	// instead of copying the visible rows of a batch that has deleted ones
+	// into new arrays, it sends the decoded arrays whole and lists the
+	// visible rows in Batch.Rows. Set it when the consumer reads rows
+	// through Batch.Rows; it saves a copy of every column of such batches.
+	Selection bool
 }
 
 // DeleteResult describes one committed Table.Delete.
@@ -129,6 +135,18 @@ type Batch struct {
 	Record arrow.RecordBatch
 	// RowGroup is the row group the rows come from.
 	RowGroup RowGroup
+	// Rows, when not nil, lists ascending the rows of Record the scan
+	// returns; the others are hidden. Only scans with ScanOptions.Selection
+	// send such batches, and never empty ones.
+	Rows []int32
+}
+
+// Len returns the number of rows the batch returns.
+func (b *Batch) Len() int {
+	if b.Rows != nil {
+		return len(b.Rows)
+	}
+	return int(b.Record.NumRows())
 }
 
 // Scanner reads batches. It is used by one goroutine at a time.

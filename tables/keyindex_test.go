@@ -249,3 +249,57 @@ func TestKeysScanAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectionScanMatchesCopyingScan checks that a Selection scan returns,
+// through Batch.Rows, exactly the rows a plain scan copies out, with
+// DELETEs, pending deletes and count-only scans.
+func TestSelectionScanMatchesCopyingScan(t *testing.T) {
+	dir := t.TempDir()
+	writeIDs(t, filepath.Join(dir, "t.parquet"), span(0, 100), span(100, 200))
+	c, _ := reopen(t, dir, nil)
+	defer c.Close()
+	tbl := c.Table("t")
+	if _, err := tbl.Delete(context.Background(), []any{int64(3), int64(150), int64(199)}, "dpo", ""); err != nil {
+		t.Fatal(err)
+	}
+	pending := (*PendingDeletes)(nil).With(keyOf(t, tbl, int64(4)))
+	for _, opts := range []ScanOptions{{Columns: []int{1, 0}}, {Columns: []int{1, 0}, Pending: pending}, {Columns: []int{1}}} {
+		var want []string
+		for _, b := range scanAll(t, tbl, opts) {
+			if b.Rows != nil {
+				t.Fatalf("a scan without Selection sent Rows")
+			}
+			for i := range int(b.Record.NumRows()) {
+				want = append(want, b.Record.Column(0).ValueStr(i))
+			}
+		}
+		opts.Selection = true
+		var got []string
+		sawRows := false
+		for _, b := range scanAll(t, tbl, opts) {
+			if b.Rows == nil {
+				for i := range int(b.Record.NumRows()) {
+					got = append(got, b.Record.Column(0).ValueStr(i))
+				}
+				continue
+			}
+			sawRows = true
+			if b.Len() != len(b.Rows) || len(b.Rows) == 0 {
+				t.Errorf("batch Len %d, Rows %d", b.Len(), len(b.Rows))
+			}
+			for _, r := range b.Rows {
+				got = append(got, b.Record.Column(0).ValueStr(int(r)))
+			}
+		}
+		if !sawRows {
+			t.Errorf("%+v: no batch carried Rows", opts)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: Selection scan %v, want %v", opts, got, want)
+		}
+	}
+	opts := ScanOptions{Selection: true}
+	if n := countRows(t, tbl, opts); n != 197 {
+		t.Errorf("count-only Selection scan = %d, want 197", n)
+	}
+}

@@ -87,6 +87,7 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 	if !opts.Raw {
 		p.filter = &scanFilter{snap: snap, pending: opts.Pending}
 	}
+	p.selection = opts.Selection
 	// The scan holds its files until its producer ends, even if the
 	// snapshot is released first.
 	release, err := snap.hold()
@@ -290,6 +291,8 @@ type producer struct {
 	readers map[int]*pqarrow.FileReader
 	// lookup, when not nil, are the distinct keys of a ScanOptions.Keys scan.
 	lookup []tombstone.Key
+	// selection is ScanOptions.Selection.
+	selection bool
 	// Buffers for filtering, reused across batches.
 	keys          []tombstone.Key
 	valid, hidden []bool
@@ -534,6 +537,9 @@ func (p *producer) emit(ctx context.Context, rg RowGroup, arrs []arrow.Array, ke
 		return nil
 	}
 	out := arrs[:len(p.columns)]
+	if keep != nil && p.selection {
+		return send(&Batch{Record: array.NewRecordBatch(p.schema, out, int64(out[0].Len())), RowGroup: rg, Rows: keep})
+	}
 	if keep != nil {
 		taken, err := takeRows(ctx, p.mem, out, keep)
 		if err != nil {

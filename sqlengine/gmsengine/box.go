@@ -73,6 +73,11 @@ func boxBatch(b *tables.Batch, kinds []valueKind, width int, filter *scanFilter,
 	var sel []int
 	if filter != nil {
 		sel = filter.selectRows(rec.Column(filterPos), kinds[filterPos], n)
+	}
+	if b.Rows != nil {
+		sel = selectedRows(b.Rows, sel, filter != nil)
+	}
+	if sel != nil {
 		n = len(sel)
 	}
 	backing := make([]any, n*width)
@@ -95,6 +100,29 @@ func boxBatch(b *tables.Batch, kinds []valueKind, width int, filter *scanFilter,
 		}
 	}
 	return rows, nil
+}
+
+// selectedRows returns the rows of visible (a batch's Rows, ascending)
+// that matched holds too when filtered is set (matched: the rows a filter
+// selected, ascending), else all of visible.
+func selectedRows(visible []int32, matched []int, filtered bool) []int {
+	out := make([]int, 0, len(visible))
+	j := 0
+	for _, r := range visible {
+		if filtered {
+			for j < len(matched) && matched[j] < int(r) {
+				j++
+			}
+			if j == len(matched) {
+				break
+			}
+			if matched[j] != int(r) {
+				continue
+			}
+		}
+		out = append(out, int(r))
+	}
+	return out
 }
 
 // boxValue returns row i of arr as the Go value GMS expects for kind.

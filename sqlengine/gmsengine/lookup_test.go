@@ -116,3 +116,39 @@ func TestNegativeZeroKeepsSign(t *testing.T) {
 		}
 	}
 }
+
+// TestScanWithDeletedRowsAndFilter checks rows GMS reads from batches that
+// carry deleted rows (tables.Batch.Rows), with and without a pushed-down
+// filter on another column.
+func TestScanWithDeletedRowsAndFilter(t *testing.T) {
+	e := testEngine(t)
+	w := openSessionAs(t, e, "wendy")
+	mustQuery(t, w, `DELETE FROM events WHERE id IN (3, 4, 6, 9, 12, 40)`)
+	deleted := map[int]bool{3: true, 4: true, 6: true, 9: true, 12: true, 40: true}
+	var wantA, wantAll []any
+	for i := 1; i <= 50; i++ {
+		if deleted[i] {
+			continue
+		}
+		wantAll = append(wantAll, int64(i))
+		if g, ok := groupOf(i); ok && g == "a" {
+			wantA = append(wantA, int64(i))
+		}
+	}
+	column := func(q string) []any {
+		var out []any
+		for _, r := range mustQuery(t, w, q).rows {
+			out = append(out, r[0])
+		}
+		return out
+	}
+	if got := column(`SELECT id FROM events WHERE grp = 'a' AND id <= 50 ORDER BY id`); fmt.Sprint(got) != fmt.Sprint(wantA) {
+		t.Errorf("filtered: %v, want %v", got, wantA)
+	}
+	if got := column(`SELECT id FROM events WHERE id <= 50 ORDER BY id`); fmt.Sprint(got) != fmt.Sprint(wantAll) {
+		t.Errorf("unfiltered: %v, want %v", got, wantAll)
+	}
+	if got := column(`SELECT count(*) FROM events WHERE name LIKE 'name-%'`); fmt.Sprint(got) != fmt.Sprint([]any{int64(eventRows - 6)}) {
+		t.Errorf("count: %v, want %d", got, eventRows-6)
+	}
+}

@@ -278,7 +278,7 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		}
 	}
 	t.hooks.scanned(1)
-	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx), Pruned: part.pruned, Keys: keys})
+	sc, err := t.t.Scan(ctx, tables.ScanOptions{Columns: scanCols, RowGroups: []tables.RowGroup{part.rg}, Snapshot: part.snap, Raw: t.raw, Pending: t.pending(ctx), Pruned: part.pruned, Keys: keys, Selection: true})
 	if err != nil {
 		return nil, fmt.Errorf("reading table %q: %w", t.t.Name(), err)
 	}
