@@ -395,8 +395,11 @@ var tombstoneLevels = []int{0, 1000, 100_000}
 // tombstoneResult is one query's times with some rows deleted.
 type tombstoneResult struct {
 	query
-	tombstones   int
-	pg, pq       time.Duration
+	tombstones int
+	pg, pq     time.Duration
+	// pqRaw is pqsql's time for the query on __raw__events, run in
+	// alternation with it: the same files read without tombstones.
+	pqRaw        time.Duration
 	rows         int64
 	check        string
 	pgErr, pqErr error
@@ -434,7 +437,8 @@ func (e *erasure) measureTombstones(ctx context.Context) ([]tombstoneResult, err
 			r := tombstoneResult{query: q, tombstones: level}
 			pgSQL := strings.Replace(q.sql, "FROM events", "FROM "+pgCopy, 1)
 			var pqRows, pgRows int64
-			r.pq, pqRows, r.pqErr = timeQuery(ctx, reader, q.sql, e.opts.runs, e.opts.queryTimeout)
+			rawSQL := strings.Replace(q.sql, "FROM events", "FROM __raw__events", 1)
+			r.pq, r.pqRaw, pqRows, r.pqErr = timeQueryPair(ctx, reader, q.sql, f.admin, rawSQL, e.opts.runs, e.opts.queryTimeout)
 			r.pg, pgRows, r.pgErr = timeQuery(ctx, e.pgConn, pgSQL, e.opts.runs, e.opts.queryTimeout)
 			r.rows = pgRows
 			r.check = e.checkTombstones(ctx, reader, q, pgSQL, r, pqRows, pgRows, int64(level))

@@ -506,6 +506,38 @@ func timeQuery(ctx context.Context, conn *pgx.Conn, sql string, runs int, timeou
 	return median(times), n, nil
 }
 
+// timeQueryPair times sql on conn and other on otherConn in alternation,
+// runs times each after one warm-up run of each, swapping which goes first
+// every run, and returns both medians and sql's row count. Their ratio is
+// then not biased by the machine's speed drifting over the measurement,
+// which on a shared machine moves a query's time by tens of percent within
+// minutes.
+func timeQueryPair(ctx context.Context, conn *pgx.Conn, sql string, otherConn *pgx.Conn, other string, runs int, timeout time.Duration) (a, b time.Duration, n int64, err error) {
+	if n, err = runOnce(ctx, conn, sql, timeout); err != nil {
+		return 0, 0, 0, err
+	}
+	if _, err = runOnce(ctx, otherConn, other, timeout); err != nil {
+		return 0, 0, 0, fmt.Errorf("%s: %w", other, err)
+	}
+	var as, bs []time.Duration
+	for i := range runs {
+		for j := range 2 {
+			start := time.Now()
+			if (i+j)%2 == 0 {
+				n, err = runOnce(ctx, conn, sql, timeout)
+				as = append(as, time.Since(start))
+			} else {
+				_, err = runOnce(ctx, otherConn, other, timeout)
+				bs = append(bs, time.Since(start))
+			}
+			if err != nil {
+				return 0, 0, 0, err
+			}
+		}
+	}
+	return median(as), median(bs), n, nil
+}
+
 // A query faster than shortRunsTime/maxShortRuns runs maxShortRuns times;
 // one slower than shortRunsTime/runs runs runs times.
 const (
