@@ -420,8 +420,21 @@ func pgError(t testing.TB, err error) *pgconn.PgError {
 }
 
 // psql runs the psql client against p with args and returns its standard
-// output. It skips the test when psql is not installed.
+// output, and an error with its standard error when it fails. It skips the
+// test when psql is not installed.
 func psql(t testing.TB, p *pqsqlProcess, user, password string, args ...string) (string, error) {
+	t.Helper()
+	stdout, stderr, code := psqlRun(t, p, user, password, args...)
+	if code != 0 {
+		return stdout, fmt.Errorf("psql %s: exit status %d; stderr:\n%s", strings.Join(args, " "), code, stderr)
+	}
+	return stdout, nil
+}
+
+// psqlRun runs psql against p with args and returns its standard output,
+// standard error and exit status. It skips the test when psql is not
+// installed.
+func psqlRun(t testing.TB, p *pqsqlProcess, user, password string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	path, err := exec.LookPath("psql")
 	if err != nil {
@@ -433,12 +446,18 @@ func psql(t testing.TB, p *pqsqlProcess, user, password string, args ...string) 
 		"-h", "127.0.0.1", "-p", strconv.Itoa(p.port), "-U", user, "-d", "pqsql"}, args...)
 	cmd := exec.CommandContext(ctx, path, full...)
 	cmd.Env = append(cleanPGEnv(), "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=10")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("psql %s: %w; stderr:\n%s", strings.Join(args, " "), err, stderr.String())
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("psql %s: %v", strings.Join(args, " "), err)
 	}
-	return stdout.String(), nil
+	return out.String(), errOut.String(), code
 }
 
 // cleanPGEnv is the environment without libpq's PG* variables.

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -130,35 +127,6 @@ func parquetValuesHolding(t *testing.T, dir string, needles []string) map[string
 		t.Fatal(err)
 	}
 	return found
-}
-
-// psqlRun runs psql against p with args and returns its standard output,
-// standard error and exit status. It skips the test when psql is not
-// installed.
-func psqlRun(t *testing.T, p *pqsqlProcess, user, password string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	path, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed (make test installs postgresql-client)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	full := append([]string{"-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-		"-h", "127.0.0.1", "-p", strconv.Itoa(p.port), "-U", user, "-d", "pqsql"}, args...)
-	cmd := exec.CommandContext(ctx, path, full...)
-	cmd.Env = append(cleanPGEnv(), "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=10")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		t.Fatalf("psql %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errOut.String(), code
 }
 
 // connectNotices opens a pgx connection as user that collects notices.

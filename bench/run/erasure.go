@@ -470,20 +470,7 @@ func (e *erasure) checkTombstones(ctx context.Context, pq *pgx.Conn, q query, pg
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.queryTimeout)
 	defer cancel()
-	want, err := textRows(ctx, e.pgConn, pgSQL)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	got, err := textRows(ctx, pq, q.sql)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	for i := range want {
-		if !sameRow(got[i], want[i]) {
-			return fmt.Sprintf("MISMATCH: %v vs %v", got[i], want[i])
-		}
-	}
-	return "same rows"
+	return compareRows(ctx, e.pgConn, pgSQL, pq, q.sql)
 }
 
 // vacuumResult is one VACUUM measurement.

@@ -580,11 +580,18 @@ func compareResults(ctx context.Context, pgConn, pqConn *pgx.Conn, q query, r re
 	if r.pgRows > maxCompareRows {
 		return "same row count"
 	}
-	want, err := textRows(ctx, pgConn, q.sql)
+	return compareRows(ctx, pgConn, q.sql, pqConn, q.sql)
+}
+
+// compareRows compares the rows of pgSQL on PostgreSQL with those of pqSQL
+// on pqsql, both sorted, which the caller knows to be as many: "same rows",
+// or what differs.
+func compareRows(ctx context.Context, pgConn *pgx.Conn, pgSQL string, pqConn *pgx.Conn, pqSQL string) string {
+	want, err := textRows(ctx, pgConn, pgSQL)
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	got, err := textRows(ctx, pqConn, q.sql)
+	got, err := textRows(ctx, pqConn, pqSQL)
 	if err != nil {
 		return "error: " + err.Error()
 	}
