@@ -213,26 +213,9 @@ func (a *pgArith) resolve(ctx *sql.Context) {
 	}
 	a.kind, a.res = a.decide()
 	a.fallback = nil
-	switch a.res {
-	case cInt2:
-		a.typ = types.Int16
-	case cInt4:
-		a.typ = types.Int32
-	case cInt8:
-		a.typ = types.Int64
-	case cNumeric:
-		a.typ = unconstrainedNumeric
-	case cFloat4:
-		a.typ = types.Float32
-	case cFloat8:
-		a.typ = types.Float64
-	case cDate:
-		a.typ = types.Date
-	case cTimestamp:
-		a.typ = timestampType
-	case cTimestamptz:
-		a.typ = timestamptzType
-	case cInterval:
+	if t := a.res.gmsType(); t != nil {
+		a.typ = t
+	} else if a.res == cInterval {
 		a.typ = intervalType
 	}
 	if a.kind == kFallback {
@@ -244,6 +227,32 @@ func (a *pgArith) resolve(ctx *sql.Context) {
 	for _, e := range a.args {
 		a.constant = a.constant && isSessionFreeConstant(e)
 	}
+}
+
+// gmsType returns the GMS type of values of a numeric or date/time class,
+// nil for the other classes.
+func (c class) gmsType() sql.Type {
+	switch c {
+	case cInt2:
+		return types.Int16
+	case cInt4:
+		return types.Int32
+	case cInt8:
+		return types.Int64
+	case cNumeric:
+		return unconstrainedNumeric
+	case cFloat4:
+		return types.Float32
+	case cFloat8:
+		return types.Float64
+	case cDate:
+		return types.Date
+	case cTimestamp:
+		return timestampType
+	case cTimestamptz:
+		return timestamptzType
+	}
+	return nil
 }
 
 // isSessionFreeConstant reports whether e is a literal, a cast of one or

@@ -40,26 +40,10 @@ func initMinMax(ctx *sql.Context, args []sql.Expression) (any, error) {
 		mt.args[i] = classify(ctx, a)
 	}
 	mt.class = commonClass(mt.args)
-	switch mt.class {
-	case cInt2:
-		mt.typ = types.Int16
-	case cInt4:
-		mt.typ = types.Int32
-	case cInt8:
-		mt.typ = types.Int64
-	case cNumeric:
-		mt.typ = unconstrainedNumeric
-	case cFloat4:
-		mt.typ = types.Float32
-	case cFloat8:
-		mt.typ = types.Float64
-	case cDate:
-		mt.typ = types.Date
-	case cTimestamp:
-		mt.typ = timestampType
-	case cTimestamptz:
-		mt.typ = timestamptzType
-	case cText:
+	switch t := mt.class.gmsType(); {
+	case t != nil:
+		mt.typ = t
+	case mt.class == cText:
 		mt.typ = textType
 	default:
 		// Booleans, uuids, byteas: GMS's type of the first typed argument.
