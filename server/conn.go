@@ -145,7 +145,8 @@ func (c *conn) serve() error {
 	defer c.srv.active.Add(-1)
 
 	c.nc.SetReadDeadline(time.Now().Add(authTimeout))
-	c.rd = newConnReader(c.nc, c.srv.shutdown, func(err error) { c.cancel(errClientGone) })
+	c.rd = newConnReader(c.nc, c.srv.shutdown, &c.srv.watchClock, func(err error) { c.cancel(errClientGone) })
+	defer c.rd.close()
 	c.be = pgproto3.NewBackend(c.rd, c.nc)
 	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageSize)
 
@@ -305,13 +306,13 @@ func (c *conn) loop() error {
 		case *pgproto3.Parse:
 			handleErr = c.extended(func(ctx context.Context) error { return c.parse(ctx, m) })
 		case *pgproto3.Bind:
-			handleErr = c.extended(func(ctx context.Context) error { return c.bind(m) })
+			handleErr = c.extendedQuick(func() error { return c.bind(m) })
 		case *pgproto3.Describe:
-			handleErr = c.extended(func(ctx context.Context) error { return c.describe(m) })
+			handleErr = c.extendedQuick(func() error { return c.describe(m) })
 		case *pgproto3.Execute:
 			handleErr = c.extended(func(ctx context.Context) error { return c.execute(ctx, m) })
 		case *pgproto3.Close:
-			handleErr = c.extended(func(ctx context.Context) error { return c.closeObject(m) })
+			handleErr = c.extendedQuick(func() error { return c.closeObject(m) })
 		case *pgproto3.Sync:
 			c.skipTillSync = false
 			if c.sess.TxStatus() == 'I' {
@@ -424,6 +425,12 @@ func (c *conn) withStatement(fn func(ctx context.Context) error) error {
 			return c.fatal(shuttingDownError())
 		}
 	}
+	return c.handleError(err)
+}
+
+// handleError reports the error of a message the client should see, and
+// returns the errors that end the connection.
+func (c *conn) handleError(err error) error {
 	var ioErr *connIOError
 	if errors.As(err, &ioErr) {
 		return err
@@ -454,6 +461,22 @@ func (c *conn) extended(fn func(ctx context.Context) error) error {
 		c.skipTillSync = true
 	}
 	return err
+}
+
+// extendedQuick is extended for the handlers that run no SQL (Bind,
+// Describe, Close): they finish at once, so a CancelRequest has nothing to
+// cancel, and they skip the per-statement context a point query would
+// otherwise pay for three times.
+func (c *conn) extendedQuick(fn func() error) error {
+	if c.skipTillSync {
+		return nil
+	}
+	err := fn()
+	if err == nil {
+		return nil
+	}
+	c.skipTillSync = true
+	return c.handleError(err)
 }
 
 // cancelStatement cancels the running statement, if any, for a CancelRequest.

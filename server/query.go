@@ -360,19 +360,26 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("SELECT 0")})
 		return nil
 	}
-	if p.rows == nil {
+	switch {
+	case p.rows == nil && m.MaxRows == 0:
+		// This Execute reads every row (or fails): the rows end with the
+		// message, and can use its context.
+		p.ctx = ctx
+	case p.rows == nil:
 		// The rows may outlive this message (PortalSuspended), and engines may
 		// tie them to the context they were opened with: give them the
 		// portal's own context, ended when the portal closes.
 		p.ctx, p.cancel = context.WithCancelCause(c.ctx)
 	}
-	// A cancel request for this message cancels the portal's work too.
-	stop := context.AfterFunc(ctx, func() {
-		if cause := context.Cause(ctx); errors.Is(cause, errUserCancel) {
-			p.cancel(cause)
-		}
-	})
-	defer stop()
+	if p.cancel != nil {
+		// A cancel request for this message cancels the portal's work too.
+		stop := context.AfterFunc(ctx, func() {
+			if cause := context.Cause(ctx); errors.Is(cause, errUserCancel) {
+				p.cancel(cause)
+			}
+		})
+		defer stop()
+	}
 	if p.rows == nil {
 		rows, err := p.ps.stmt.Execute(p.ctx, p.params)
 		if err != nil {

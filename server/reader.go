@@ -47,12 +47,21 @@ type connReader struct {
 	pending []byte
 	// err is the read error that ended reading; sticky.
 	err error
+
+	// watcher is the watch of the running statement (see watch), started
+	// by clock.
+	watcher readWatcher
+	clock   *watchClock
 }
 
 // newConnReader reads c. gone is called once when reading fails (the
 // client disconnected or the socket was closed).
-func newConnReader(c net.Conn, shutdown <-chan struct{}, gone func(error)) *connReader {
-	return &connReader{nc: c, shutdown: shutdown, gone: gone}
+func newConnReader(c net.Conn, shutdown <-chan struct{}, clock *watchClock, gone func(error)) *connReader {
+	r := &connReader{nc: c, shutdown: shutdown, gone: gone, clock: clock}
+	r.watcher.r = r
+	r.watcher.stopFn = r.watcher.stop
+	clock.add(&r.watcher)
+	return r
 }
 
 // Read implements io.Reader for the protocol decoder.
@@ -117,34 +126,70 @@ func (r *connReader) readFailed() bool {
 }
 
 // watch watches the socket while a statement runs, from watchDelay on,
-// until the returned stop is called (before the next Read).
+// until stop is called (before the next Read). Arming costs a clock read
+// and a lock: a statement's own timer would cost most point queries a
+// wake-up of the runtime's network poller, to set and again to stop it.
+// The reader's watchClock starts the watcher of a statement found running
+// past watchDelay.
 func (r *connReader) watch() (stop func()) {
-	w := &readWatcher{r: r, done: make(chan struct{})}
-	w.timer = time.AfterFunc(watchDelay, w.run)
-	return w.stop
+	w := &r.watcher
+	w.mu.Lock()
+	w.armedAt = time.Now()
+	w.mu.Unlock()
+	return w.stopFn
 }
 
-// readWatcher is one statement's watch on the socket.
-type readWatcher struct {
-	r     *connReader
-	timer *time.Timer
-	done  chan struct{} // closed when run returns
+// close stops the reader's watch clock from looking at it.
+func (r *connReader) close() {
+	r.clock.remove(&r.watcher)
+}
 
-	mu       sync.Mutex
+// readWatcher watches the socket for a running statement; a connReader
+// has one, used by one statement at a time.
+type readWatcher struct {
+	r *connReader
+	// stopFn is stop, made once.
+	stopFn func()
+
+	mu sync.Mutex
+	// armedAt is when the running statement started, zero when none runs
+	// or the watcher started.
+	armedAt time.Time
+	// done is closed when the started watcher returns; nil when none started.
+	done chan struct{}
+	// stopping tells the watcher that stop interrupted its read.
 	stopping bool
+}
+
+// startIfDue starts the watcher if the statement has run for watchDelay
+// by now.
+func (w *readWatcher) startIfDue(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.armedAt.IsZero() || now.Sub(w.armedAt) < watchDelay {
+		return
+	}
+	w.armedAt = time.Time{}
+	w.stopping = false
+	w.done = make(chan struct{})
+	go w.run(w.done)
+}
+
+// isStopping reports whether stop interrupted the watcher.
+func (w *readWatcher) isStopping() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stopping
 }
 
 // run reads ahead until the client goes away, the read-ahead is full, or
 // stop interrupts it with a read deadline.
-func (w *readWatcher) run() {
-	defer close(w.done)
+func (w *readWatcher) run(done chan struct{}) {
+	defer close(done)
 	r := w.r
 	buf := make([]byte, 16*1024)
 	for {
-		w.mu.Lock()
-		stopping := w.stopping
-		w.mu.Unlock()
-		if stopping {
+		if w.isStopping() {
 			return
 		}
 		n, err := r.nc.Read(buf)
@@ -158,11 +203,8 @@ func (w *readWatcher) run() {
 			}
 		}
 		if err != nil {
-			w.mu.Lock()
-			stopping = w.stopping
-			w.mu.Unlock()
 			// The deadline that stop or shutdown set is no client going away.
-			if errors.Is(err, os.ErrDeadlineExceeded) && (stopping || r.shuttingDown()) {
+			if errors.Is(err, os.ErrDeadlineExceeded) && (w.isStopping() || r.shuttingDown()) {
 				return
 			}
 			r.fail(err)
@@ -173,17 +215,74 @@ func (w *readWatcher) run() {
 
 // stop ends the watch and waits for the watcher, if it started, to return.
 func (w *readWatcher) stop() {
-	if w.timer.Stop() {
+	w.mu.Lock()
+	w.armedAt = time.Time{}
+	done := w.done
+	w.done = nil
+	w.stopping = done != nil
+	w.mu.Unlock()
+	if done == nil {
 		return // the statement ended before watchDelay: nothing started
 	}
-	w.mu.Lock()
-	w.stopping = true
-	w.mu.Unlock()
 	r := w.r
 	r.nc.SetReadDeadline(time.Now())
-	<-w.done
+	<-done
 	// Keep the deadline when shutting down, so that the next read ends.
 	if !r.shuttingDown() {
 		r.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+// watchClock starts the watchers of statements that run past watchDelay:
+// one goroutine for the whole server ticks while it has connections.
+type watchClock struct {
+	mu       sync.Mutex
+	watchers map[*readWatcher]struct{}
+	// stop ends the ticking goroutine; nil when none runs.
+	stop chan struct{}
+}
+
+// add makes the clock look at w, starting the clock if it was idle.
+func (c *watchClock) add(w *readWatcher) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.watchers == nil {
+		c.watchers = make(map[*readWatcher]struct{})
+	}
+	c.watchers[w] = struct{}{}
+	if c.stop == nil {
+		c.stop = make(chan struct{})
+		go c.tick(c.stop)
+	}
+}
+
+// remove stops looking at w, and stops the clock when no watcher is left.
+func (c *watchClock) remove(w *readWatcher) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.watchers, w)
+	if len(c.watchers) == 0 && c.stop != nil {
+		close(c.stop)
+		c.stop = nil
+	}
+}
+
+// tick checks the watchers every half watchDelay until stop is closed: a
+// watcher starts between watchDelay and 1.5 watchDelay after its
+// statement.
+func (c *watchClock) tick(stop chan struct{}) {
+	t := time.NewTicker(watchDelay / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			c.mu.Lock()
+			for w := range c.watchers {
+				w.startIfDue(now)
+			}
+			c.mu.Unlock()
+		}
 	}
 }

@@ -85,6 +85,8 @@ type Server struct {
 	// cancelled and sockets closed.
 	abort chan struct{}
 	wg    sync.WaitGroup
+	// watchClock starts watching the sockets of long statements.
+	watchClock watchClock
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.

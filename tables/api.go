@@ -100,6 +100,7 @@ type ScanOptions struct {
 	// of decoding and comparing every key: the plan of `WHERE key = v` and
 	// `key IN (...)`. The matching rows' other columns come from the cache
 	// like a Pruned scan's. Rows come in file and row order.
+	// Table.LookupKeys reads the same rows without building batches.
 	Keys []tombstone.Key
 	// Selection lets the scan send batches with hidden rows in them:
 	// instead of copying the visible rows of a batch that has deleted ones

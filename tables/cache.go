@@ -2,6 +2,7 @@ package tables
 
 import (
 	"container/list"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -49,6 +50,10 @@ type chunkEntry struct {
 	// the Batch representation, in the record reader's batches. The cache
 	// holds one reference to each; they are never modified.
 	chunks []arrow.Array
+	// bounds are chunkBounds(chunks): a point read finds the chunk holding
+	// a row by binary search, not by walking every chunk of a large row
+	// group.
+	bounds []int32
 	// index is the row group's key index when key.col is keyIndexCol, in
 	// which case chunks is empty.
 	index *keyIndex
@@ -102,25 +107,52 @@ func (c *chunkCache) get(k chunkKey) ([]arrow.Array, bool) {
 // getRows returns, retained for the caller, only those of the chunks
 // cached under k that hold one of rows (ascending row numbers of the row
 // group), with the row number each starts at: a key lookup then touches
-// one chunk of each column, not all of them.
+// one chunk of each column, not all of them. Rows beyond the column are
+// left out (takeChunkRows reports them).
 func (c *chunkCache) getRows(k chunkKey, rows []int32) (chunks []arrow.Array, starts []int32, ok bool) {
 	ok = c.lookup(k, func(e *chunkEntry) {
-		start := int32(0)
-		i := 0
-		for _, a := range e.chunks {
-			end := start + int32(a.Len())
-			if i < len(rows) && rows[i] < end {
-				a.Retain()
-				chunks = append(chunks, a)
-				starts = append(starts, start)
-				for i < len(rows) && rows[i] < end {
-					i++
-				}
+		last := -1
+		for _, r := range rows {
+			i, _, found := findChunk(e.bounds, r)
+			if !found {
+				break
 			}
-			start = end
+			if i != last {
+				e.chunks[i].Retain()
+				chunks = append(chunks, e.chunks[i])
+				starts = append(starts, e.bounds[i])
+				last = i
+			}
 		}
 	})
 	return chunks, starts, ok
+}
+
+// getCells is the cache's part of a point read (Table.LookupKeys) of rows
+// (of row group rg of df) in columns cols: for each column it holds, it
+// sets cells[r*len(cols)+i] for each row rows[r] (see setCells) and counts
+// a hit; it appends the positions in cols of the other columns to missing,
+// counting a miss for each, and returns it. It takes c.mu once for all the
+// columns, and holds it only to find and retain the chunks. On error the
+// cells set so far hold references the caller releases.
+func (c *chunkCache) getCells(df *dataFile, rg int, cols []int, rows []int32, cells []keyCell, missing []int) ([]int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, col := range cols {
+		el, ok := c.entries[chunkKey{file: df, rowGroup: rg, col: col}]
+		if !ok {
+			c.misses++
+			missing = append(missing, i)
+			continue
+		}
+		c.hits++
+		c.lru.MoveToFront(el)
+		e := el.Value.(*chunkEntry)
+		if err := setCells(e.chunks, e.bounds, rows, cells, i, len(cols)); err != nil {
+			return missing, err
+		}
+	}
+	return missing, nil
 }
 
 // getIndex returns the key index cached under k.
@@ -156,7 +188,7 @@ func (c *chunkCache) put(k chunkKey, chunks []arrow.Array) {
 	for _, a := range chunks {
 		size += dataSize(a.Data())
 	}
-	c.insert(&chunkEntry{key: k, chunks: chunks, size: size})
+	c.insert(&chunkEntry{key: k, chunks: chunks, bounds: chunkBounds(chunks), size: size})
 }
 
 // putIndex caches key index x under k, as put does chunks.
@@ -262,4 +294,28 @@ func dataSize(d arrow.ArrayData) int64 {
 		n += dataSize(d.Dictionary())
 	}
 	return n
+}
+
+// chunkBounds returns the first row of each of chunks, consecutive pieces
+// of a column, followed by the column's length.
+func chunkBounds(chunks []arrow.Array) []int32 {
+	b := make([]int32, len(chunks)+1)
+	for i, a := range chunks {
+		b[i+1] = b[i] + int32(a.Len())
+	}
+	return b
+}
+
+// findChunk returns the index of the chunk holding row, given the chunks'
+// chunkBounds, and the row's offset in it; ok is false when row is not in
+// the column.
+func findChunk(bounds []int32, row int32) (i int, off int32, ok bool) {
+	if row < 0 || row >= bounds[len(bounds)-1] {
+		return 0, 0, false
+	}
+	// The last chunk starting at or before row: an empty chunk shares its
+	// start with the next one, which is the one holding row.
+	i, _ = slices.BinarySearch(bounds, row+1)
+	i--
+	return i, row - bounds[i], true
 }

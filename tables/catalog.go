@@ -308,6 +308,11 @@ type Table struct {
 	// lastDeleteSeq is the highest sequence number of a DELETE seen; a file
 	// registered at or after it has no hidden rows. It never decreases.
 	lastDeleteSeq atomic.Uint64
+	// lastSchema is the schema schemaOf built last.
+	lastSchema atomic.Pointer[columnsSchema]
+	// lookups holds idle *keyLookup buffers of LookupKeys, so that a point
+	// read allocates nothing once warm.
+	lookups sync.Pool
 }
 
 // fileSet is an immutable view of a table's data files. Scans keep the one

@@ -34,17 +34,25 @@ type Snapshot struct {
 // Snapshot returns a read view of the table's current state.
 func (t *Table) Snapshot() *Snapshot {
 	s := &Snapshot{table: t}
-	if t.tlog != nil {
-		// Load lastDeleteSeq after the tombstones: Delete raises it before
-		// publishing, so it bounds every DELETE the snapshot sees.
-		s.tomb = t.tlog.Snapshot()
-		s.lastDelete = t.lastDeleteSeq.Load()
-	}
-	// Load the files after the tombstones: a VACUUM publishes its output
-	// before it drops the tombstones it applied, so tombstones loaded first
-	// still hide every row of the files loaded after them.
+	s.tomb, s.lastDelete = t.loadTombstones()
+	// Load the files after the tombstones (see loadTombstones).
 	t.holdFiles(s)
 	return s
+}
+
+// loadTombstones returns the table's committed DELETEs and a bound on
+// their sequence numbers (Snapshot.lastDelete); nothing for an unavailable
+// table. A reader loads them before the files it reads: a VACUUM publishes
+// its output before it drops the tombstones it applied, so tombstones
+// loaded first still hide every row of the files loaded after them.
+func (t *Table) loadTombstones() (tomb tombstone.Snapshot, lastDelete uint64) {
+	if t.tlog == nil {
+		return tombstone.Snapshot{}, 0
+	}
+	// Load lastDeleteSeq after the tombstones: Delete raises it before
+	// publishing, so it bounds every DELETE the snapshot sees.
+	tomb = t.tlog.Snapshot()
+	return tomb, t.lastDeleteSeq.Load()
 }
 
 // mayHide reports whether the snapshot holds a DELETE that can hide rows of
@@ -164,7 +172,7 @@ func (t *Table) Delete(ctx context.Context, keys []any, actor, reason string) (D
 	// Under t.mu nothing else takes a sequence number from the log, so no
 	// tombstone is published between the snapshot and the append and the
 	// rows counted here are exactly those the append hides.
-	hidden, err := t.countNewlyHidden(ctx, fset, before, set)
+	hidden, err := t.countNewlyHidden(ctx, fset, before, uniq)
 	if err != nil {
 		return DeleteResult{}, fmt.Errorf("delete from %s: %w", t.name, err)
 	}
@@ -239,10 +247,10 @@ func (t *Table) countHidden(ctx context.Context, fset *fileSet, snap tombstone.S
 }
 
 // countNewlyHidden counts, per file of fset, the rows with a key in keys
-// that before does not hide. It probes the row groups' key indexes (see
+// (distinct) that before does not hide. It probes the row groups' key indexes (see
 // keyIndex), so a DELETE of a few keys costs a few binary searches per row
 // group its statistics do not rule out, once the indexes are cached.
-func (t *Table) countNewlyHidden(ctx context.Context, fset *fileSet, before tombstone.Snapshot, keys map[tombstone.Key]struct{}) ([]int64, error) {
+func (t *Table) countNewlyHidden(ctx context.Context, fset *fileSet, before tombstone.Snapshot, keys []tombstone.Key) ([]int64, error) {
 	hidden := make([]int64, len(fset.files))
 	b := newKeyBounds(keys)
 	for i, rg := range fset.rowGroups {
@@ -257,7 +265,7 @@ func (t *Table) countNewlyHidden(ctx context.Context, fset *fileSet, before tomb
 			return nil, fmt.Errorf("count matching rows: %w", err)
 		}
 		seq := fset.files[rg.File].seq
-		for k := range keys {
+		for _, k := range keys {
 			if n := x.count(k); n > 0 && !before.Hidden(k, seq) {
 				hidden[rg.File] += n
 			}
@@ -309,9 +317,17 @@ type keyBounds struct {
 	any bool
 }
 
-func newKeyBounds(keys map[tombstone.Key]struct{}) *keyBounds {
+// newKeyBounds returns the bounds of keys.
+func newKeyBounds(keys []tombstone.Key) *keyBounds {
 	b := &keyBounds{}
-	for k := range keys {
+	b.reset(keys)
+	return b
+}
+
+// reset makes b the bounds of keys, reusing its buffers.
+func (b *keyBounds) reset(keys []tombstone.Key) {
+	*b = keyBounds{ints: b.ints[:0], strs: b.strs[:0]}
+	for _, k := range keys {
 		switch k.Kind() {
 		case tombstone.KindInt, tombstone.KindDate, tombstone.KindTimestamp, tombstone.KindTimestampTZ:
 			b.ints = append(b.ints, k.Int())
@@ -329,7 +345,6 @@ func newKeyBounds(keys map[tombstone.Key]struct{}) *keyBounds {
 	}
 	slices.Sort(b.ints)
 	slices.Sort(b.strs)
-	return b
 }
 
 // mayContain reports whether a row group of rows rows with key statistics

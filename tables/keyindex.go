@@ -227,49 +227,69 @@ type keyMatch struct {
 // matchKeys returns, for each row group of rgs (of fset) that holds one of
 // keys, the rows holding them that filter (nil for none) shows. keys must be
 // of the table's key kind and distinct.
-func (t *Table) matchKeys(ctx context.Context, fset *fileSet, rgs []RowGroup, keys []tombstone.Key, filter *scanFilter) ([]keyMatch, error) {
-	set := make(map[tombstone.Key]struct{}, len(keys))
-	for _, k := range keys {
-		set[k] = struct{}{}
-	}
-	b := newKeyBounds(set)
+func (t *Table) matchKeys(ctx context.Context, fset *fileSet, rgs []RowGroup, keys []tombstone.Key, filter *keyFilter) ([]keyMatch, error) {
+	b := newKeyBounds(keys)
 	var out []keyMatch
 	for _, rg := range rgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if rg.NumRows == 0 {
-			continue
-		}
 		idx, ok := fset.rowGroupIndex(rg)
-		if !ok || !b.mayContain(fset.stats[idx][t.key], rg.NumRows) {
+		if !ok {
 			continue
 		}
-		x, err := t.keyIndexOf(ctx, fset, rg)
+		rows, err := t.appendKeyRows(ctx, fset, idx, keys, b, filter, nil)
 		if err != nil {
 			return nil, err
 		}
-		seq := fset.files[rg.File].seq
-		var rows []int32
-		for _, k := range keys {
-			lo, hi := x.equalRange(k)
-			if lo == hi {
-				continue
-			}
-			// As in visibleRows: a key's rows hide together.
-			if filter != nil && (filter.snap.tomb.Hidden(k, seq) || filter.pending.Contains(k)) {
-				continue
-			}
-			for i := lo; i < hi; i++ {
-				rows = append(rows, x.row(i))
-			}
-		}
 		if len(rows) > 0 {
-			slices.Sort(rows)
 			out = append(out, keyMatch{rg: rg, rows: rows})
 		}
 	}
 	return out, nil
+}
+
+// keyFilter says which rows a key lookup hides, as a scan's filter does
+// (see visibleRows): those whose key tomb hides in their file, or pending
+// holds. A key's rows hide together. A nil *keyFilter hides nothing.
+type keyFilter struct {
+	tomb    tombstone.Snapshot
+	pending *PendingDeletes
+}
+
+// hides reports whether f hides the rows with key k of a file registered
+// at fileSeq.
+func (f *keyFilter) hides(k tombstone.Key, fileSeq uint64) bool {
+	return f != nil && (f.tomb.Hidden(k, fileSeq) || f.pending.Contains(k))
+}
+
+// appendKeyRows appends to rows, in ascending order, the rows of row group
+// fset.rowGroups[idx] holding one of keys that filter shows, found through
+// the row group's key index; b bounds keys, to skip a row group its
+// statistics rule out without its index. keys must be of the table's key
+// kind and distinct.
+func (t *Table) appendKeyRows(ctx context.Context, fset *fileSet, idx int, keys []tombstone.Key, b *keyBounds, filter *keyFilter, rows []int32) ([]int32, error) {
+	rg := fset.rowGroups[idx]
+	if rg.NumRows == 0 || !b.mayContain(fset.stats[idx][t.key], rg.NumRows) {
+		return rows, nil
+	}
+	x, err := t.keyIndexOf(ctx, fset, rg)
+	if err != nil {
+		return rows, err
+	}
+	seq := fset.files[rg.File].seq
+	start := len(rows)
+	for _, k := range keys {
+		lo, hi := x.equalRange(k)
+		if lo == hi || filter.hides(k, seq) {
+			continue
+		}
+		for i := lo; i < hi; i++ {
+			rows = append(rows, x.row(i))
+		}
+	}
+	slices.Sort(rows[start:])
+	return rows, nil
 }
 
 // takeChunkRows returns rows (ascending) of a column as one new array.
@@ -323,33 +343,52 @@ func (p *producer) takeChunkRows(ctx context.Context, chunks []arrow.Array, star
 	return array.Concatenate(parts, p.mem)
 }
 
+// smallKeySet is the most keys appendDistinctKeys deduplicates by
+// comparing each with those kept: for a point lookup's few keys that is
+// cheaper than a map, which it uses beyond.
+const smallKeySet = 16
+
 // distinctKeys checks that keys are of the table's key kind and returns
 // them without duplicates, in their first order.
 func (t *Table) distinctKeys(keys []tombstone.Key) ([]tombstone.Key, error) {
+	return t.appendDistinctKeys(make([]tombstone.Key, 0, len(keys)), keys)
+}
+
+// appendDistinctKeys is distinctKeys appending to dst, whose keys it does
+// not compare with keys.
+func (t *Table) appendDistinctKeys(dst, keys []tombstone.Key) ([]tombstone.Key, error) {
 	if t.keyKind == tombstone.KindInvalid {
 		return nil, fmt.Errorf("key column %q of type %s cannot be looked up by key", t.columns[t.key].Name, typeName(t.columns[t.key].Type))
 	}
-	seen := make(map[tombstone.Key]struct{}, len(keys))
-	out := make([]tombstone.Key, 0, len(keys))
+	var seen map[tombstone.Key]struct{}
+	if len(keys) > smallKeySet {
+		seen = make(map[tombstone.Key]struct{}, len(keys))
+	}
+	base := len(dst)
 	for _, k := range keys {
 		if k.Kind() != t.keyKind {
 			return nil, fmt.Errorf("key %v of kind %s for key column %q of kind %s", k, k.Kind(), t.columns[t.key].Name, t.keyKind)
 		}
-		if _, dup := seen[k]; !dup {
+		if seen != nil {
+			if _, dup := seen[k]; dup {
+				continue
+			}
 			seen[k] = struct{}{}
-			out = append(out, k)
+		} else if slices.Contains(dst[base:], k) {
+			continue
 		}
+		dst = append(dst, k)
 	}
-	return out, nil
+	return dst, nil
 }
 
 // produceKeys is produce for a ScanOptions.Keys scan: it finds the rows
 // through the row groups' key indexes and takes the selected columns of
 // only those rows, from the cache when it holds them.
 func (p *producer) produceKeys(ctx context.Context, send func(*Batch) error) error {
-	var filter *scanFilter
+	var filter *keyFilter
 	if p.filter != nil && p.table.keyKind != tombstone.KindInvalid {
-		filter = p.filter
+		filter = &keyFilter{tomb: p.filter.snap.tomb, pending: p.filter.pending}
 	}
 	matches, err := p.table.matchKeys(ctx, p.fset, p.rowGroups, p.lookup, filter)
 	if err != nil {
@@ -382,7 +421,7 @@ func (p *producer) sendRows(ctx context.Context, m keyMatch, send func(*Batch) e
 			releaseAll(cs)
 		}
 	}()
-	var missing, missingCols []int
+	var missing []int
 	for i, c := range p.columns {
 		if p.cache != nil {
 			if cs, st, ok := p.cache.getRows(chunkKey{file: df, rowGroup: m.rg.Index, col: c}, m.rows); ok {
@@ -391,23 +430,9 @@ func (p *producer) sendRows(ctx context.Context, m keyMatch, send func(*Batch) e
 			}
 		}
 		missing = append(missing, i)
-		missingCols = append(missingCols, c)
 	}
-	if len(missing) > 0 {
-		err := p.readColumns(ctx, m.rg, missingCols, func(arrs []arrow.Array) error {
-			for j, a := range arrs {
-				chunks[missing[j]] = append(chunks[missing[j]], a)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if p.cache != nil {
-			for _, i := range missing {
-				p.cache.put(chunkKey{file: df, rowGroup: m.rg.Index, col: p.columns[i]}, chunks[i])
-			}
-		}
+	if err := p.fillMissing(ctx, m.rg, p.columns, missing, chunks); err != nil {
+		return err
 	}
 	for lo := 0; lo < len(m.rows); lo += maxBatchRows {
 		rows := m.rows[lo:min(lo+maxBatchRows, len(m.rows))]

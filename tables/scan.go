@@ -42,10 +42,8 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 	if t.err != nil && !opts.Raw {
 		return nil, fmt.Errorf("scan %s: %w", t.name, t.err)
 	}
-	for _, c := range opts.Columns {
-		if c < 0 || c >= len(t.columns) {
-			return nil, fmt.Errorf("scan %s: column index %d out of range [0,%d)", t.name, c, len(t.columns))
-		}
+	if err := t.checkColumns(opts.Columns); err != nil {
+		return nil, fmt.Errorf("scan %s: %w", t.name, err)
 	}
 	snap := opts.Snapshot
 	if snap == nil {
@@ -114,6 +112,16 @@ func (t *Table) Scan(ctx context.Context, opts ScanOptions) (Scanner, error) {
 	return s, nil
 }
 
+// checkColumns checks that cols are indexes of the table's columns.
+func (t *Table) checkColumns(cols []int) error {
+	for _, c := range cols {
+		if c < 0 || c >= len(t.columns) {
+			return fmt.Errorf("column index %d out of range [0,%d)", c, len(t.columns))
+		}
+	}
+	return nil
+}
+
 // eagerScanner is a Scanner whose batches were all produced by Scan.
 type eagerScanner struct {
 	batches []*Batch
@@ -175,19 +183,39 @@ func (s *eagerScanner) release() {
 
 // newProducer returns a producer of columns of rowGroups of fset.
 func (t *Table) newProducer(fset *fileSet, columns []int, rowGroups []RowGroup) *producer {
-	fields := make([]arrow.Field, len(columns))
-	for i, c := range columns {
-		col := t.columns[c]
-		fields[i] = arrow.Field{Name: col.Name, Type: arrowType(col.Type), Nullable: col.Nullable}
-	}
 	return &producer{
 		table:     t,
 		fset:      fset,
 		columns:   columns,
 		rowGroups: rowGroups,
-		schema:    arrow.NewSchema(fields, nil),
+		schema:    t.schemaOf(columns),
 		mem:       memory.DefaultAllocator,
 	}
+}
+
+// columnsSchema is the Arrow schema of a list of a table's columns.
+type columnsSchema struct {
+	columns []int
+	schema  *arrow.Schema
+}
+
+// schemaOf returns the Arrow schema of the batches of columns. It reuses
+// the last one it built when it is of the same columns: an engine's key
+// lookups ask for the same columns over and over, and building a schema
+// costs several allocations per column. Schemas are immutable, so sharing
+// one between scans is safe.
+func (t *Table) schemaOf(columns []int) *arrow.Schema {
+	if last := t.lastSchema.Load(); last != nil && slices.Equal(last.columns, columns) {
+		return last.schema
+	}
+	fields := make([]arrow.Field, len(columns))
+	for i, c := range columns {
+		col := t.columns[c]
+		fields[i] = arrow.Field{Name: col.Name, Type: arrowType(col.Type), Nullable: col.Nullable}
+	}
+	sc := arrow.NewSchema(fields, nil)
+	t.lastSchema.Store(&columnsSchema{columns: slices.Clone(columns), schema: sc})
+	return sc
 }
 
 // scanFilter says which rows a scan hides.
@@ -378,28 +406,16 @@ func (p *producer) decodeCached(ctx context.Context, rg RowGroup, filter bool, s
 			}
 		}
 	}()
-	var missing, missingCols []int
+	var missing []int
 	for i, c := range cols {
 		if cs, ok := p.cache.get(chunkKey{file: df, rowGroup: rg.Index, col: c}); ok {
 			chunks[i] = cs
 		} else {
 			missing = append(missing, i)
-			missingCols = append(missingCols, c)
 		}
 	}
-	if len(missing) > 0 {
-		err := p.readColumns(ctx, rg, missingCols, func(arrs []arrow.Array) error {
-			for j, a := range arrs {
-				chunks[missing[j]] = append(chunks[missing[j]], a)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, i := range missing {
-			p.cache.put(chunkKey{file: df, rowGroup: rg.Index, col: cols[i]}, chunks[i])
-		}
+	if err := p.fillMissing(ctx, rg, cols, missing, chunks); err != nil {
+		return err
 	}
 	// Batches follow the first column's chunks; the others were decoded by
 	// readers of the same batch size, so slicing them is free in practice.
@@ -447,6 +463,36 @@ func sliceChunks(mem memory.Allocator, chunks []arrow.Array, lo, hi int64) (arro
 		return nil, fmt.Errorf("cached column has %d rows, want %d", start, hi)
 	}
 	return array.Concatenate(parts, mem)
+}
+
+// fillMissing decodes the columns cols[i], for each i of missing, of rg
+// into chunks[i], whole, and leaves them in p.cache when it is set: the
+// part of a cached read that the cache could not serve. The caller
+// releases chunks, also on error.
+func (p *producer) fillMissing(ctx context.Context, rg RowGroup, cols, missing []int, chunks [][]arrow.Array) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	missingCols := make([]int, len(missing))
+	for j, i := range missing {
+		missingCols[j] = cols[i]
+	}
+	err := p.readColumns(ctx, rg, missingCols, func(arrs []arrow.Array) error {
+		for j, a := range arrs {
+			chunks[missing[j]] = append(chunks[missing[j]], a)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if p.cache != nil {
+		df := p.fset.files[rg.File]
+		for _, i := range missing {
+			p.cache.put(chunkKey{file: df, rowGroup: rg.Index, col: cols[i]}, chunks[i])
+		}
+	}
+	return nil
 }
 
 // releaseAll releases the non-nil arrays of arrs.

@@ -2,6 +2,7 @@ package gmsengine
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -157,7 +158,7 @@ func boxValue(arr arrow.Array, kind valueKind, i int) (any, error) {
 		scale := a.DataType().(*arrow.Decimal256Type).Scale
 		return decimal.NewFromBigInt(a.Value(i).BigInt(), -scale), nil
 	case *array.Date32:
-		return time.Unix(int64(a.Value(i))*86400, 0).UTC(), nil
+		return dateValue(a.Value(i)), nil
 	case *array.Timestamp:
 		unit := a.DataType().(*arrow.TimestampType).Unit
 		return timestampValue(int64(a.Value(i)), unit), nil
@@ -170,6 +171,11 @@ func boxValue(arr arrow.Array, kind valueKind, i int) (any, error) {
 		return a.Value(i), nil
 	}
 	return nil, fmt.Errorf("unsupported Arrow array %s", arr.DataType())
+}
+
+// dateValue returns the midnight UTC of a date.
+func dateValue(d arrow.Date32) time.Time {
+	return time.Unix(int64(d)*86400, 0).UTC()
 }
 
 func timestampValue(v int64, unit arrow.TimeUnit) time.Time {
@@ -203,4 +209,102 @@ func formatUUID(b []byte) string {
 		j += 2
 	}
 	return string(out)
+}
+
+// directCanonical returns row i of arr as the canonical value of result
+// type typ, exactly what canonical(boxValue(arr, kind, i), typ, loc)
+// returns, for the common pairs of Arrow and result type: it skips the
+// GMS value in between (an allocation, and a big.Int for a decimal) and
+// canonical's conversions. ok is false for the other pairs, which take that
+// general path; none of those here depends on the time zone.
+func directCanonical(arr arrow.Array, i int, typ pgType) (v any, ok bool) {
+	if arr.IsNull(i) {
+		return nil, true
+	}
+	switch a := arr.(type) {
+	case *array.Int64:
+		return a.Value(i), typ.OID == sqlengine.Int8OID
+	case *array.Int32:
+		return a.Value(i), typ.OID == sqlengine.Int4OID
+	case *array.Int16:
+		return a.Value(i), typ.OID == sqlengine.Int2OID
+	case *array.Float64:
+		return a.Value(i), typ.OID == sqlengine.Float8OID
+	case *array.Float32:
+		// As canonical, through float64: a NaN keeps the bits it gets.
+		return float32(float64(a.Value(i))), typ.OID == sqlengine.Float4OID
+	case *array.Boolean:
+		return a.Value(i), typ.OID == sqlengine.BoolOID
+	case *array.String:
+		return a.Value(i), textOID(typ.OID)
+	case *array.LargeString:
+		return a.Value(i), textOID(typ.OID)
+	case *array.Binary:
+		return a.Value(i), typ.OID == sqlengine.ByteaOID
+	case *array.Date32:
+		return dateOf(dateValue(a.Value(i))), typ.OID == sqlengine.DateOID
+	case *array.Timestamp:
+		t := timestampValue(int64(a.Value(i)), a.DataType().(*arrow.TimestampType).Unit)
+		switch typ.OID {
+		case sqlengine.TimestampOID:
+			return wallClockUTC(t), true
+		case sqlengine.TimestamptzOID:
+			return t.UTC(), true
+		}
+	case *array.Decimal128:
+		n := a.Value(i)
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		lo := int64(n.LowBits())
+		// Only a value that fits an int64, rendered at its own scale: that
+		// is an exact integer formatting.
+		if typ.OID == sqlengine.NumericOID && typ.Scale == scale && scale >= 0 && scale <= maxDirectScale && n.HighBits() == lo>>63 {
+			return formatScaled(lo, scale), true
+		}
+	}
+	return nil, false
+}
+
+// textOID reports whether canonical renders a string value of type oid as
+// the string itself.
+func textOID(oid uint32) bool {
+	switch oid {
+	case sqlengine.TextOID, sqlengine.VarcharOID, sqlengine.BPCharOID, sqlengine.NameOID,
+		sqlengine.JSONOID, sqlengine.JSONBOID:
+		return true
+	}
+	return false
+}
+
+// maxDirectScale bounds the scales formatScaled renders.
+const maxDirectScale = 38
+
+// formatScaled renders v×10^-scale with exactly scale decimals, as
+// decimal.Decimal's StringFixed(scale) does: "-0.05", "12.30", "7".
+func formatScaled(v int64, scale int32) string {
+	u := uint64(v)
+	if v < 0 {
+		u = -u // also right for math.MinInt64
+	}
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], u, 10)
+	var out [2 + 20 + maxDirectScale]byte
+	b := out[:0]
+	if v < 0 {
+		b = append(b, '-')
+	}
+	sc := int(scale)
+	if len(d) > sc {
+		b = append(b, d[:len(d)-sc]...)
+		if sc > 0 {
+			b = append(b, '.')
+			b = append(b, d[len(d)-sc:]...)
+		}
+	} else {
+		b = append(b, "0."...)
+		for range sc - len(d) {
+			b = append(b, '0')
+		}
+		b = append(b, d...)
+	}
+	return string(b)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
@@ -300,10 +302,10 @@ func (st *statement) keyArgOf(t *tables.Table, keyType tables.Type, v *pg_query.
 	return keyArg{param: -1, key: k}, true
 }
 
-// keys returns the plan's key values for params, without NULLs. ok is false
-// when a parameter value is not one the plan can use exactly.
-func (kp *keyPlan) keys(params []any) (keys []tombstone.Key, ok bool) {
-	keys = make([]tombstone.Key, 0, len(kp.args))
+// appendKeys appends the plan's key values for params, without NULLs, to
+// keys. ok is false when a parameter value is not one the plan can use
+// exactly.
+func (kp *keyPlan) appendKeys(keys []tombstone.Key, params []any) (_ []tombstone.Key, ok bool) {
 	for _, a := range kp.args {
 		switch {
 		case a.null:
@@ -348,7 +350,9 @@ func (st *statement) executeKeyPlan(ctx context.Context, kp *keyPlan, params []a
 	if !kp.usable(s) {
 		return nil, false, nil
 	}
-	keys, ok := kp.keys(params)
+	// A point lookup's key stays on the stack.
+	var buf [4]tombstone.Key
+	keys, ok := kp.appendKeys(buf[:0], params)
 	if !ok {
 		return nil, false, nil
 	}
@@ -356,51 +360,85 @@ func (st *statement) executeKeyPlan(ctx context.Context, kp *keyPlan, params []a
 		if s.role == RoleReader {
 			return nil, true, sqlengine.Errorf(sqlengine.CodeInsufficientPrivilege, "permission denied for table %s", kp.table.Name())
 		}
-		n, err := st.deleteKeys(ctx, kp, keys)
+		// deleteKeys lets its keys escape (through Scan and Delete): a
+		// copy keeps buf on the stack for the SELECTs.
+		n, err := st.deleteKeys(ctx, kp, slices.Clone(keys))
 		if err != nil {
 			return nil, true, err
 		}
 		return &staticRows{tag: "DELETE " + strconv.FormatInt(n, 10)}, true, nil
 	}
-	out, err := st.selectKeys(ctx, kp, keys)
-	if err != nil {
+	res := &keyRows{}
+	res.rows = res.first[:0]
+	if err := st.selectKeys(ctx, kp, keys, &res.rows); err != nil {
 		return nil, true, err
 	}
-	return &staticRows{cols: st.columns, rows: out, tag: "SELECT " + strconv.Itoa(len(out))}, true, nil
+	res.cols, res.tag = st.columns, selectTag(len(res.rows))
+	return res, true, nil
 }
 
-// selectKeys returns the visible rows with one of keys, as canonical values.
-func (st *statement) selectKeys(ctx context.Context, kp *keyPlan, keys []tombstone.Key) ([][]any, error) {
-	sc, err := kp.table.Scan(ctx, tables.ScanOptions{Columns: kp.cols, Keys: keys, Pending: st.s.pending[kp.table]})
-	if err != nil {
-		return nil, st.keyPlanError(ctx, kp, err)
+// keyRows is the result of a key plan's SELECT: staticRows with room for
+// one row, so that a point lookup's result is one allocation, not two.
+type keyRows struct {
+	staticRows
+	first [1][]any
+}
+
+// selectTag returns the command tag of a SELECT of n rows, without
+// building a string for the counts of a point lookup.
+func selectTag(n int) string {
+	switch n {
+	case 0:
+		return "SELECT 0"
+	case 1:
+		return "SELECT 1"
 	}
-	defer sc.Close()
-	loc := st.s.settings.location()
-	var out [][]any
-	for {
-		b, err := sc.Next(ctx)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, st.keyPlanError(ctx, kp, err)
-		}
-		rows, err := boxBatch(b, kp.kinds, len(kp.cols), nil, -1)
-		b.Record.Release()
-		if err != nil {
-			return nil, st.keyPlanError(ctx, kp, err)
-		}
-		for _, r := range rows {
-			vals := make([]any, len(r))
-			for i, v := range r {
-				if vals[i], err = canonical(v, st.pgTypes[i], loc); err != nil {
-					return nil, st.mapError(err)
+	return "SELECT " + strconv.Itoa(n)
+}
+
+// selectKeys appends to out the visible rows with one of keys, as
+// canonical values: each value goes from the cached Arrow chunk straight to
+// the value the server encodes (see directCanonical), without a record or
+// a GMS row.
+func (st *statement) selectKeys(ctx context.Context, kp *keyPlan, keys []tombstone.Key, out *[][]any) error {
+	var (
+		// valueErr is an error of fn's, mapped already.
+		valueErr error
+		// loc is the session's time zone, looked up only for a value
+		// without a direct conversion.
+		loc *time.Location
+	)
+	err := kp.table.LookupKeys(ctx, keys, kp.cols, st.s.pending[kp.table], func(r tables.KeyRow) error {
+		vals := make([]any, len(kp.cols))
+		for i := range vals {
+			arr, row := r.Column(i)
+			v, ok := directCanonical(arr, row, st.pgTypes[i])
+			if !ok {
+				if loc == nil {
+					loc = st.s.settings.location()
+				}
+				b, err := boxValue(arr, kp.kinds[i], row)
+				if err != nil {
+					valueErr = st.keyPlanError(ctx, kp, err)
+					return valueErr
+				}
+				if v, err = canonical(b, st.pgTypes[i], loc); err != nil {
+					valueErr = st.mapError(err)
+					return valueErr
 				}
 			}
-			out = append(out, vals)
+			vals[i] = v
 		}
+		*out = append(*out, vals)
+		return nil
+	})
+	switch {
+	case valueErr != nil:
+		return valueErr
+	case err != nil:
+		return st.keyPlanError(ctx, kp, err)
 	}
+	return nil
 }
 
 // deleteKeys deletes the rows with one of keys and returns how many

@@ -222,8 +222,7 @@ func canonical(v any, typ pgType, loc *time.Location) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+		return dateOf(t), nil
 	case sqlengine.TimestampOID:
 		t, err := toTime(v, loc)
 		if err != nil {
@@ -248,6 +247,12 @@ func canonical(v any, typ pgType, loc *time.Location) (any, error) {
 		return uint32(n), err
 	}
 	return textOf(v, loc), nil
+}
+
+// dateOf returns the midnight UTC of t's date.
+func dateOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // wallClockUTC returns the wall-clock reading of t as a UTC time.
