@@ -729,7 +729,9 @@ func (p *producer) reader(fi int) (*pqarrow.FileReader, error) {
 		return fr, nil
 	}
 	df := p.fset.files[fi]
-	fr, err := pqarrow.NewFileReader(df.reader, pqarrow.ArrowReadProperties{BatchSize: maxBatchRows}, p.mem)
+	// A cached read decodes whole row groups that a lookup waits for:
+	// decode their columns in parallel.
+	fr, err := pqarrow.NewFileReader(df.reader, pqarrow.ArrowReadProperties{BatchSize: maxBatchRows, Parallel: p.cache != nil}, p.mem)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", df.path, err)
 	}
