@@ -780,6 +780,33 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 	waitFor(t, func() bool { return ts.engine.closed.Load() == 1 })
 }
 
+// TestWatchClockStopsWhenIdle checks that the clock that starts socket
+// watches ticks only while the server has connections, and that a
+// statement watched over the extended protocol still learns that its
+// client went away.
+func TestWatchClockStopsWhenIdle(t *testing.T) {
+	ts := startServer(t, nil)
+	clockRunning := func() bool {
+		c := &ts.srv.watchClock
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.stop != nil
+	}
+	if clockRunning() {
+		t.Fatal("watch clock runs before any connection")
+	}
+	rc := dialRaw(t, ts.addr)
+	rc.login("alice", testPassword, nil)
+	if !clockRunning() {
+		t.Fatal("watch clock idle with a connection open")
+	}
+	rc.send(&pgproto3.Parse{Query: "sleep"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	<-ts.engine.started
+	rc.nc.Close()
+	waitFor(t, func() bool { return ts.engine.closed.Load() == 1 })
+	waitFor(t, func() bool { return !clockRunning() })
+}
+
 func TestConnectionLimit(t *testing.T) {
 	ts := startServer(t, func(c *Config) { c.MaxConnections = 1 })
 	c := ts.connect(t)

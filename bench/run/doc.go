@@ -9,7 +9,11 @@
 //
 //   - queries: Q1-Q7 against pqsql serving the cached Parquet files, each
 //     query's median time on both sides and their ratio, pqsql's time to
-//     ready and its peak resident set size while streaming every row (Q5).
+//     ready and its peak resident set size while streaming every row (Q5);
+//     then point lookups beyond Q3's one repeated id: 2,000 lookups by id,
+//     each timed with no warm-up, prepared with random ids, and over the
+//     simple protocol with Q3's id and with random ids, their median, p99
+//     and mean on both sides (points.go).
 //   - delete: the latency of DELETE FROM events WHERE id IN ($1, ..., $N)
 //     with 1 and 1,000 random ids bound as int8 parameters.
 //   - tombstones: Q2 and Q5 with 0, 1,000 and 100,000 rows deleted, and the

@@ -305,6 +305,13 @@ func runQueries(ctx context.Context, rep *report, pg *postgres, bin, dataDir, cf
 			AnErr("pg_error", r.pgErr).AnErr("pqsql_error", r.pqErr).Msg("done")
 		rep.queries = append(rep.queries, r)
 	}
+	pqConnString := ""
+	if pq != nil {
+		pqConnString = pq.connString(readerUser)
+	}
+	if rep.points, err = measurePoints(ctx, opts, pgConn, pg.connString(), pqConn, pqConnString, log); err != nil {
+		return err
+	}
 	rep.ran = append(rep.ran, secQueries)
 	return nil
 }
@@ -354,12 +361,18 @@ func runErasure(ctx context.Context, rep *report, pg *postgres, bin, dataDir, cf
 	return nil
 }
 
-// queries returns Q1-Q7 for an events table of rows rows.
-func queries(rows int64) []query {
+// q3ID is the id Q3 looks up in an events table of rows rows.
+func q3ID(rows int64) int64 {
 	id := int64(5_000_000)
 	if rows < 2*id {
 		id = rows / 2
 	}
+	return id
+}
+
+// queries returns Q1-Q7 for an events table of rows rows.
+func queries(rows int64) []query {
+	id := q3ID(rows)
 	return []query{
 		{"Q1", "SELECT count(*) FROM events"},
 		{"Q2", "SELECT country, count(*), sum(amount) FROM events GROUP BY country"},
@@ -491,14 +504,12 @@ func timeQuery(ctx context.Context, conn *pgx.Conn, sql string, runs int, timeou
 	// warm-up, which the caches of the CPU, the kernel and both programs
 	// still slow down by tens of microseconds.
 	for i := 0; i <= runs || (total < shortRunsTime && i <= maxShortRuns); i++ {
-		start := time.Now()
-		var err error
-		n, err = runOnce(ctx, conn, sql, timeout)
+		d, rows, err := timeOnce(ctx, conn, sql, timeout)
 		if err != nil {
 			return 0, 0, err
 		}
+		n = rows
 		if i > 0 {
-			d := time.Since(start)
 			times = append(times, d)
 			total += d
 		}
@@ -522,13 +533,13 @@ func timeQueryPair(ctx context.Context, conn *pgx.Conn, sql string, otherConn *p
 	var as, bs []time.Duration
 	for i := range runs {
 		for j := range 2 {
-			start := time.Now()
+			var d time.Duration
 			if (i+j)%2 == 0 {
-				n, err = runOnce(ctx, conn, sql, timeout)
-				as = append(as, time.Since(start))
+				d, n, err = timeOnce(ctx, conn, sql, timeout)
+				as = append(as, d)
 			} else {
-				_, err = runOnce(ctx, otherConn, other, timeout)
-				bs = append(bs, time.Since(start))
+				d, _, err = timeOnce(ctx, otherConn, other, timeout)
+				bs = append(bs, d)
 			}
 			if err != nil {
 				return 0, 0, 0, err
@@ -545,11 +556,21 @@ const (
 	maxShortRuns  = 1000
 )
 
-// runOnce runs sql, reads and discards every row, and returns the row count.
-func runOnce(ctx context.Context, conn *pgx.Conn, sql string, timeout time.Duration) (int64, error) {
+// timeOnce runs sql with args as runOnce does and returns the time it took
+// and the row count.
+func timeOnce(ctx context.Context, conn *pgx.Conn, sql string, timeout time.Duration, args ...any) (time.Duration, int64, error) {
+	start := time.Now()
+	n, err := runOnce(ctx, conn, sql, timeout, args...)
+	return time.Since(start), n, err
+}
+
+// runOnce runs sql with args (as pgx's Query takes them: a leading
+// pgx.QueryExecMode selects the protocol), reads and discards every row, and
+// returns the row count.
+func runOnce(ctx context.Context, conn *pgx.Conn, sql string, timeout time.Duration, args ...any) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rows, err := conn.Query(ctx, sql)
+	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
 		return 0, err
 	}

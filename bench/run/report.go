@@ -22,6 +22,7 @@ type report struct {
 	queries []result
 	ready   time.Duration // pqsql's median time to ready
 	peakRSS int64         // pqsql's VmHWM during Q5
+	points  []pointResult // the queries section's point lookups
 
 	deletes    []deleteResult
 	tombstones []tombstoneResult
@@ -49,6 +50,11 @@ func (r *report) err() error {
 	for _, q := range r.queries {
 		if q.pgErr != nil || (q.pqErr != nil && !errors.Is(q.pqErr, errNotMeasured)) {
 			return fmt.Errorf("%s failed (PostgreSQL: %v; pqsql: %v)", q.name, q.pgErr, q.pqErr)
+		}
+	}
+	for _, p := range r.points {
+		if p.pgErr != nil || (p.pqErr != nil && !isNotMeasured(p.pqErr)) {
+			return fmt.Errorf("point lookups, %s, %s, failed (PostgreSQL: %v; pqsql: %v)", p.protocol(), p.ids, p.pgErr, p.pqErr)
 		}
 	}
 	for _, d := range r.deletes {
@@ -154,6 +160,7 @@ func (r *report) writeQueries(b *strings.Builder) {
 			fmt.Fprintf(b, "- %s pqsql error: %s\n", q.name, oneLine(q.pqErr.Error()))
 		}
 	}
+	r.writePoints(b)
 }
 
 // erasureSetup describes the fixtures of the erasure sections.

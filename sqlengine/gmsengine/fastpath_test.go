@@ -251,3 +251,32 @@ func TestKeyDeleteWithoutGMS(t *testing.T) {
 		t.Errorf("count after DELETEs = %d, want %d", n, eventRows-144)
 	}
 }
+
+// BenchmarkKeyPlanSimpleQuery measures a point query sent as text, as the
+// simple protocol (psql, psycopg2) sends it: parsed and planned each time.
+func BenchmarkKeyPlanSimpleQuery(b *testing.B) {
+	e := testEngine(&testing.T{})
+	s, err := e.NewSession(context.Background(), sqlengine.SessionInfo{User: "alice", Database: "db"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		stmts, err := s.Prepare(ctx, `SELECT * FROM events WHERE id = 555`, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows, err := stmts[0].Execute(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := rows.Next(ctx); err != nil {
+				break
+			}
+		}
+		rows.Close()
+	}
+}
