@@ -268,19 +268,28 @@ func runQueries(ctx context.Context, rep *report, pg *postgres, bin, dataDir, cf
 	for _, q := range queries(opts.rows) {
 		r := result{query: q}
 		log.Info().Str("query", q.name).Str("sql", q.sql).Msg("running")
-		r.pg, r.pgRows, r.pgErr = timeQuery(ctx, pgConn, q.sql, opts.runs, opts.queryTimeout)
+		// Both systems run the query in alternation, run by run.
+		pgSide := &timedQuery{conn: pgConn, sql: q.sql}
+		sides := []*timedQuery{pgSide}
+		var pqSide *timedQuery
+		if pq != nil {
+			pqSide = &timedQuery{conn: pqConn, sql: q.sql}
+			sides = append(sides, pqSide)
+			if q.name == "Q5" {
+				if err := resetPeakRSS(pq.pid()); err != nil {
+					log.Warn().Err(err).Msg("cannot reset pqsql's peak RSS; VmHWM covers the whole run")
+				}
+			}
+		}
+		timeAlternating(ctx, sides, opts.runs, opts.queryTimeout)
+		r.pg, r.pgRows, r.pgErr = pgSide.median, pgSide.rows, pgSide.err
 		if r.pgErr != nil && pgConn.IsClosed() {
 			if pgConn, err = pgx.Connect(ctx, pg.connString()); err != nil {
 				return fmt.Errorf("reconnect to PostgreSQL: %w", err)
 			}
 		}
 		if pq != nil {
-			if q.name == "Q5" {
-				if err := resetPeakRSS(pq.pid()); err != nil {
-					log.Warn().Err(err).Msg("cannot reset pqsql's peak RSS; VmHWM covers the whole run")
-				}
-			}
-			r.pq, r.pqRows, r.pqErr = timeQuery(ctx, pqConn, q.sql, opts.runs, opts.queryTimeout)
+			r.pq, r.pqRows, r.pqErr = pqSide.median, pqSide.rows, pqSide.err
 			if r.pqErr != nil && pqConn.IsClosed() {
 				if pqConn, err = pgx.Connect(ctx, pq.connString(readerUser)); err != nil {
 					return fmt.Errorf("reconnect to pqsql: %w", err)
@@ -491,62 +500,100 @@ func loadPostgres(ctx context.Context, pg *postgres, opts options, log zerolog.L
 	})
 }
 
-// timeQuery runs sql once to warm up, then runs times, reading and
-// discarding every row; it returns the median time and the row count. Each
-// run may take at most timeout.
+// timeQuery runs sql once to warm up, then at least runs times (see
+// timeAlternating), reading and discarding every row; it returns the
+// median time and the row count.
 func timeQuery(ctx context.Context, conn *pgx.Conn, sql string, runs int, timeout time.Duration) (time.Duration, int64, error) {
-	var times []time.Duration
-	var n int64
-	var total time.Duration
-	// At least runs timed runs; a fast query runs on until shortRunsTime has
-	// passed (at most maxShortRuns runs), so that its median is the steady
-	// latency of a repeated query, not that of the first runs after the
-	// warm-up, which the caches of the CPU, the kernel and both programs
-	// still slow down by tens of microseconds.
-	for i := 0; i <= runs || (total < shortRunsTime && i <= maxShortRuns); i++ {
-		d, rows, err := timeOnce(ctx, conn, sql, timeout)
-		if err != nil {
-			return 0, 0, err
-		}
-		n = rows
-		if i > 0 {
-			times = append(times, d)
-			total += d
-		}
-	}
-	return median(times), n, nil
+	side := &timedQuery{conn: conn, sql: sql}
+	timeAlternating(ctx, []*timedQuery{side}, runs, timeout)
+	return side.median, side.rows, side.err
 }
 
-// timeQueryPair times sql on conn and other on otherConn in alternation,
-// runs times each after one warm-up run of each, swapping which goes first
-// every run, and returns both medians and sql's row count. Their ratio is
+// timeQueryPair times sql on conn and other on otherConn in alternation
+// (see timeAlternating) and returns both medians and sql's row count, or
+// the first error either met.
+func timeQueryPair(ctx context.Context, conn *pgx.Conn, sql string, otherConn *pgx.Conn, other string, runs int, timeout time.Duration) (a, b time.Duration, n int64, err error) {
+	sa, sb := &timedQuery{conn: conn, sql: sql}, &timedQuery{conn: otherConn, sql: other}
+	timeAlternating(ctx, []*timedQuery{sa, sb}, runs, timeout)
+	switch {
+	case sa.err != nil:
+		return 0, 0, 0, sa.err
+	case sb.err != nil:
+		return 0, 0, 0, fmt.Errorf("%s: %w", other, sb.err)
+	}
+	return sa.median, sb.median, sa.rows, nil
+}
+
+// timedQuery is one query timeAlternating times, and what it measured.
+type timedQuery struct {
+	conn *pgx.Conn
+	sql  string
+
+	// median is the median time of the timed runs, rows the row count of
+	// the last run, err the error that ended the query's runs.
+	median time.Duration
+	rows   int64
+	err    error
+}
+
+// timeAlternating times the queries in alternation, run by run, each run
+// starting with the next query in turn, after one warm-up run of each,
+// reading and discarding every row. The ratio of two systems' times is
 // then not biased by the machine's speed drifting over the measurement,
 // which on a shared machine moves a query's time by tens of percent within
-// minutes.
-func timeQueryPair(ctx context.Context, conn *pgx.Conn, sql string, otherConn *pgx.Conn, other string, runs int, timeout time.Duration) (a, b time.Duration, n int64, err error) {
-	if n, err = runOnce(ctx, conn, sql, timeout); err != nil {
-		return 0, 0, 0, err
-	}
-	if _, err = runOnce(ctx, otherConn, other, timeout); err != nil {
-		return 0, 0, 0, fmt.Errorf("%s: %w", other, err)
-	}
-	var as, bs []time.Duration
-	for i := range runs {
-		for j := range 2 {
-			var d time.Duration
-			if (i+j)%2 == 0 {
-				d, n, err = timeOnce(ctx, conn, sql, timeout)
-				as = append(as, d)
-			} else {
-				d, _, err = timeOnce(ctx, otherConn, other, timeout)
-				bs = append(bs, d)
-			}
-			if err != nil {
-				return 0, 0, 0, err
-			}
+// minutes, nor by what one system's earlier queries left the machine doing.
+//
+// Each query runs at least runs timed runs. Fast queries run on until one
+// of them has run shortRunsTime in all (at most maxShortRuns runs), so that
+// a median is the steady latency of a repeated query, not that of the
+// first runs after the warm-up, which the caches of the CPU, the kernel and
+// both programs still slow down by tens of microseconds. A query whose run
+// fails keeps its error and is not run again; the others go on. Each run
+// may take at most timeout.
+func timeAlternating(ctx context.Context, queries []*timedQuery, runs int, timeout time.Duration) {
+	times := make([][]time.Duration, len(queries))
+	totals := make([]time.Duration, len(queries))
+	live := 0
+	for _, q := range queries {
+		if q.rows, q.err = runOnce(ctx, q.conn, q.sql, timeout); q.err == nil {
+			live++
 		}
 	}
-	return median(as), median(bs), n, nil
+	done := func(i int) bool {
+		if i < runs {
+			return false
+		}
+		if i >= maxShortRuns {
+			return true
+		}
+		for j, q := range queries {
+			if q.err == nil && totals[j] >= shortRunsTime {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; live > 0 && !done(i); i++ {
+		for k := range queries {
+			j := (i + k) % len(queries)
+			q := queries[j]
+			if q.err != nil {
+				continue
+			}
+			var d time.Duration
+			if d, q.rows, q.err = timeOnce(ctx, q.conn, q.sql, timeout); q.err != nil {
+				live--
+				continue
+			}
+			times[j] = append(times[j], d)
+			totals[j] += d
+		}
+	}
+	for j, q := range queries {
+		if q.err == nil {
+			q.median = median(times[j])
+		}
+	}
 }
 
 // A query faster than shortRunsTime/maxShortRuns runs maxShortRuns times;

@@ -124,7 +124,7 @@ func (r *report) writeSetup(b *strings.Builder) {
 }
 
 func (r *report) writeQueries(b *strings.Builder) {
-	fmt.Fprintf(b, "Rows read and discarded; median of %d runs after one warm-up run, or of more when those take less than 1 s in all: a fast query runs until its runs add up to 1 s, at most 1,000 runs, on both systems. PostgreSQL: throwaway cluster (initdb --locale=C, "+
+	fmt.Fprintf(b, "Rows read and discarded; median of %d runs after one warm-up run, or of more when those take less than 1 s in all: a fast query runs until its runs on one system add up to 1 s, at most 1,000 runs. The two systems run each query in alternation, run by run, so that the machine's speed drifting, or what one system's earlier queries left it doing, does not bias their ratio. PostgreSQL: throwaway cluster (initdb --locale=C, "+
 		"fsync, synchronous_commit and full_page_writes off), loaded with COPY FROM STDIN (FORMAT csv), primary keys, VACUUM (ANALYZE). "+
 		"pqsql serves the Parquet files as a reader.\n\n", r.opts.runs)
 	fmt.Fprintf(b, "| query | SQL | rows | PostgreSQL | pqsql | pqsql/PostgreSQL | check |\n")
