@@ -363,15 +363,41 @@ func TestCacheConcurrentPrunedScans(t *testing.T) {
 // it from the cache.
 func BenchmarkPrunedScan(b *testing.B) {
 	dir := b.TempDir()
+	const groupRows = 1 << 20
+	writeBenchEvents(b, dir, 2, groupRows)
+	for _, bc := range []struct {
+		name       string
+		cacheBytes int64
+	}{{"cold", -1}, {"warm", 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			tbl := openCacheCatalog(b, dir, bc.cacheBytes).Table("events")
+			opts := ScanOptions{Columns: []int{0, 1, 2, 3}, RowGroups: tbl.RowGroups()[1:], Pruned: true}
+			scan := func() {
+				if rows := countScanRows(b, tbl, opts); rows != groupRows {
+					b.Fatalf("%d rows, want %d", rows, groupRows)
+				}
+			}
+			scan() // fills the cache when there is one
+			for b.Loop() {
+				scan()
+			}
+		})
+	}
+}
+
+// writeBenchEvents writes DIR/events.parquet for the benchmarks: groups row
+// groups of groupRows rows of four columns (id int8 from 0 up, user int4,
+// kind text, value float8).
+func writeBenchEvents(b *testing.B, dir string, groups, groupRows int) {
+	b.Helper()
 	sc := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "user", Type: arrow.PrimitiveTypes.Int32},
 		{Name: "kind", Type: arrow.BinaryTypes.String},
 		{Name: "value", Type: arrow.PrimitiveTypes.Float64},
 	}, nil)
-	const groupRows = 1 << 20
 	var recs []arrow.RecordBatch
-	for g := range 2 {
+	for g := range groups {
 		rb := array.NewRecordBuilder(memory.DefaultAllocator, sc)
 		for i := range groupRows {
 			id := g*groupRows + i
@@ -387,37 +413,25 @@ func BenchmarkPrunedScan(b *testing.B) {
 	for _, r := range recs {
 		r.Release()
 	}
-	for _, bc := range []struct {
-		name       string
-		cacheBytes int64
-	}{{"cold", -1}, {"warm", 0}} {
-		b.Run(bc.name, func(b *testing.B) {
-			tbl := openCacheCatalog(b, dir, bc.cacheBytes).Table("events")
-			opts := ScanOptions{Columns: []int{0, 1, 2, 3}, RowGroups: tbl.RowGroups()[1:], Pruned: true}
-			ctx := context.Background()
-			scan := func() {
-				s, err := tbl.Scan(ctx, opts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows := int64(0)
-				for {
-					batch, err := s.Next(ctx)
-					if err != nil {
-						break
-					}
-					rows += batch.Record.NumRows()
-					batch.Record.Release()
-				}
-				s.Close()
-				if rows != groupRows {
-					b.Fatalf("%d rows, want %d", rows, groupRows)
-				}
-			}
-			scan() // fills the cache when there is one
-			for b.Loop() {
-				scan()
-			}
-		})
+}
+
+// countScanRows scans tbl with opts and returns the rows it read.
+func countScanRows(b *testing.B, tbl *Table, opts ScanOptions) int64 {
+	b.Helper()
+	ctx := context.Background()
+	s, err := tbl.Scan(ctx, opts)
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer s.Close()
+	rows := int64(0)
+	for {
+		batch, err := s.Next(ctx)
+		if err != nil {
+			break
+		}
+		rows += batch.Record.NumRows()
+		batch.Record.Release()
+	}
+	return rows
 }

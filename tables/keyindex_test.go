@@ -32,28 +32,55 @@ func TestKeysScanMatchesFilteredScan(t *testing.T) {
 	}
 }
 
-func testKeysScan(t *testing.T, keyCol string, cacheBytes int64) {
-	rng := rand.New(rand.NewPCG(1, uint64(len(keyCol))))
+// dupKeyTable is table "t" of openDupKeyTable.
+type dupKeyTable struct {
+	dir string
+	c   *Catalog
+	tbl *Table
+	// keyCol is the key column: "id", or "name" ("n" + the id).
+	keyCol string
+}
+
+// openDupKeyTable writes table t of DIR/t/a.parquet, three row groups of
+// random ids in 0..59 (seeded by seed), duplicated within and across
+// groups, the middle group in key order (so its key index has no row map),
+// keyed by keyCol, and opens it with the given cache.
+func openDupKeyTable(t *testing.T, seed uint64, keyCol string, cacheBytes int64) *dupKeyTable {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, uint64(len(keyCol))))
 	group := func(n int) []int64 {
 		ids := make([]int64, n)
 		for i := range ids {
-			ids[i] = rng.Int64N(60) // duplicates within and across groups
+			ids[i] = rng.Int64N(60)
 		}
 		return ids
 	}
 	sorted := group(40)
-	slices.Sort(sorted) // one row group in key order: no row map
+	slices.Sort(sorted)
 	dir := t.TempDir()
 	writeIDs(t, filepath.Join(dir, "t", "a.parquet"), group(50), sorted, group(30))
 	c := openCacheCatalogKeys(t, dir, cacheBytes, map[string]string{"t": keyCol})
-	tbl := c.Table("t")
-	ctx := context.Background()
-	keyOfID := func(id int64) tombstone.Key {
-		if keyCol == "id" {
-			return keyOf(t, tbl, id)
+	return &dupKeyTable{dir: dir, c: c, tbl: c.Table("t"), keyCol: keyCol}
+}
+
+// keysOf returns the keys of ids.
+func (d *dupKeyTable) keysOf(ids ...int64) []tombstone.Key {
+	keys := make([]tombstone.Key, len(ids))
+	for i, id := range ids {
+		if d.keyCol == "id" {
+			keys[i] = tombstone.IntKey(id)
+		} else {
+			keys[i] = tombstone.TextKey("n" + strconv.FormatInt(id, 10))
 		}
-		return keyOf(t, tbl, "n"+strconv.FormatInt(id, 10))
 	}
+	return keys
+}
+
+func testKeysScan(t *testing.T, keyCol string, cacheBytes int64) {
+	d := openDupKeyTable(t, 1, keyCol, cacheBytes)
+	dir, c, tbl := d.dir, d.c, d.tbl
+	ctx := context.Background()
+	keyOfID := func(id int64) tombstone.Key { return d.keysOf(id)[0] }
 	// check compares a Keys scan of ids with a full scan filtered by hand.
 	check := func(when string, ids []int64, opts ScanOptions) {
 		t.Helper()

@@ -15,7 +15,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/pqsql/pqsql/tombstone"
 )
@@ -95,32 +94,9 @@ func TestLookupKeysMatchesScan(t *testing.T) {
 }
 
 func testLookupKeys(t *testing.T, keyCol string, cacheBytes int64) {
-	rng := rand.New(rand.NewPCG(2, uint64(len(keyCol))))
-	group := func(n int) []int64 {
-		ids := make([]int64, n)
-		for i := range ids {
-			ids[i] = rng.Int64N(60)
-		}
-		return ids
-	}
-	sorted := group(40)
-	slices.Sort(sorted)
-	dir := t.TempDir()
-	writeIDs(t, filepath.Join(dir, "t", "a.parquet"), group(50), sorted, group(30))
-	c := openCacheCatalogKeys(t, dir, cacheBytes, map[string]string{"t": keyCol})
-	tbl := c.Table("t")
+	d := openDupKeyTable(t, 2, keyCol, cacheBytes)
+	dir, c, tbl, keysOf := d.dir, d.c, d.tbl, d.keysOf
 	ctx := context.Background()
-	keysOf := func(ids ...int64) []tombstone.Key {
-		keys := make([]tombstone.Key, len(ids))
-		for i, id := range ids {
-			if keyCol == "id" {
-				keys[i] = tombstone.IntKey(id)
-			} else {
-				keys[i] = tombstone.TextKey("n" + strconv.FormatInt(id, 10))
-			}
-		}
-		return keys
-	}
 	probe := func(when string, pending *PendingDeletes) {
 		t.Helper()
 		for _, ids := range [][]int64{
@@ -436,24 +412,8 @@ func TestLookupKeysConcurrent(t *testing.T) {
 // the key index and the columns cached.
 func BenchmarkLookupKeys(b *testing.B) {
 	dir := b.TempDir()
-	sc := arrow.NewSchema([]arrow.Field{
-		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "user", Type: arrow.PrimitiveTypes.Int32},
-		{Name: "kind", Type: arrow.BinaryTypes.String},
-		{Name: "value", Type: arrow.PrimitiveTypes.Float64},
-	}, nil)
 	const groupRows = 1 << 20
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-	for id := range groupRows {
-		rb.Field(0).(*array.Int64Builder).Append(int64(id))
-		rb.Field(1).(*array.Int32Builder).Append(int32(id % 1000))
-		rb.Field(2).(*array.StringBuilder).Append("kind-" + strconv.Itoa(id%7))
-		rb.Field(3).(*array.Float64Builder).Append(float64(id) / 3)
-	}
-	rec := rb.NewRecordBatch()
-	rb.Release()
-	writeFile(b, filepath.Join(dir, "events.parquet"), []arrow.RecordBatch{rec})
-	rec.Release()
+	writeBenchEvents(b, dir, 1, groupRows)
 	tbl := openCacheCatalogKeys(b, dir, 0, map[string]string{"events": "id"}).Table("events")
 	ctx := context.Background()
 	cols := []int{0, 1, 2, 3}
@@ -478,21 +438,7 @@ func BenchmarkLookupKeys(b *testing.B) {
 	b.Run("scan", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			s, err := tbl.Scan(ctx, ScanOptions{Keys: keys, Columns: cols})
-			if err != nil {
-				b.Fatal(err)
-			}
-			rows := int64(0)
-			for {
-				batch, err := s.Next(ctx)
-				if err != nil {
-					break
-				}
-				rows += batch.Record.NumRows()
-				batch.Record.Release()
-			}
-			s.Close()
-			if rows != 1 {
+			if rows := countScanRows(b, tbl, ScanOptions{Keys: keys, Columns: cols}); rows != 1 {
 				b.Fatalf("%d rows", rows)
 			}
 		}
