@@ -280,3 +280,61 @@ func BenchmarkKeyPlanSimpleQuery(b *testing.B) {
 		rows.Close()
 	}
 }
+
+// TestKeyStmtCache checks that a key-plan query sent again as text reuses
+// its statement, and that the reused statement still sees DELETEs, and is
+// not reused where the first could be wrong.
+func TestKeyStmtCache(t *testing.T) {
+	e := testEngine(t)
+	s := openSessionAs(t, e, "wendy")
+	ctx := context.Background()
+	prepare := func(q string, paramTypes ...uint32) *statement {
+		t.Helper()
+		stmts, err := s.Prepare(ctx, q, paramTypes)
+		if err != nil {
+			t.Fatalf("Prepare(%s): %v", q, err)
+		}
+		return stmts[0].(*statement)
+	}
+	const q = `SELECT id, name FROM events WHERE id = 42`
+	first := prepare(q)
+	if first.keyPlan == nil {
+		t.Fatal("no key plan")
+	}
+	if prepare(q) != first {
+		t.Error("the same text was parsed and planned again")
+	}
+	if res := mustQuery(t, s, q); len(res.rows) != 1 {
+		t.Fatalf("before DELETE: %v", res.rows)
+	}
+	other := openSessionAs(t, e, "wendy")
+	if res := mustQuery(t, other, `DELETE FROM events WHERE id = 42`); res.tag != "DELETE 1" {
+		t.Fatalf("DELETE: %s", res.tag)
+	}
+	if res := mustQuery(t, s, q); len(res.rows) != 0 || prepare(q) != first {
+		t.Errorf("after DELETE: rows %v, reused %v", res.rows, prepare(q) == first)
+	}
+	// A DELETE's statement is reused too, and counts what it hides each time.
+	const del = `DELETE FROM events WHERE id IN (43, 44)`
+	if res := mustQuery(t, s, del); res.tag != "DELETE 2" {
+		t.Errorf("first DELETE: %s", res.tag)
+	}
+	if res := mustQuery(t, s, del); res.tag != "DELETE 0" {
+		t.Errorf("DELETE again: %s", res.tag)
+	}
+	if prepare(q, sqlengine.Int8OID) == first {
+		t.Error("a statement prepared without parameter types served one with")
+	}
+	mustQuery(t, s, `SET search_path TO pg_catalog, public`)
+	if prepare(q) == first {
+		t.Error("reused after search_path changed")
+	}
+	// In a failed transaction block Prepare refuses every statement.
+	mustQuery(t, s, `BEGIN`)
+	if _, err := query(ctx, s, `SELECT * FROM nosuch`); err == nil {
+		t.Fatal("query of an unknown table succeeded")
+	}
+	_, err := s.Prepare(ctx, q, nil)
+	wantCode(t, err, "25P02")
+	mustQuery(t, s, `ROLLBACK`)
+}

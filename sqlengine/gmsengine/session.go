@@ -38,6 +38,9 @@ type session struct {
 	seq int
 	// cursors holds the open cursors by name (cursor.go).
 	cursors map[string]*cursor
+	// keyStmts holds statements with a key plan by query text, so that a
+	// query sent again is neither parsed nor planned again (keystmts.go).
+	keyStmts keyStmtCache
 }
 
 // savepoint is a SAVEPOINT of the transaction block, with the DELETEs that
@@ -136,6 +139,9 @@ func (s *session) Close() error {
 
 // Prepare parses query into statements.
 func (s *session) Prepare(ctx context.Context, query string, paramTypes []uint32) ([]sqlengine.Statement, error) {
+	if st := s.keyStmts.get(s, query, paramTypes); st != nil {
+		return []sqlengine.Statement{st}, nil
+	}
 	parsed, err := pgtranslate.Parse(query)
 	if err != nil {
 		s.noteError()
@@ -190,6 +196,9 @@ func (s *session) Prepare(ctx context.Context, query string, paramTypes []uint32
 				st.paramTypes[i] = sqlengine.TextOID
 			}
 		}
+	}
+	if len(out) == 1 {
+		s.keyStmts.put(query, paramTypes, out[0].(*statement))
 	}
 	return out, nil
 }
