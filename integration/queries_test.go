@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -333,5 +335,45 @@ func TestTopCities(t *testing.T) {
 		if row[1] != strconv.Itoa(want.count) || strconv.Itoa(counts[row[0]]) != row[1] {
 			t.Errorf("row %d: got %v, want %s %d", i+1, row, want.city, want.count)
 		}
+	}
+}
+
+// TestPointQueriesAsText runs point queries as psql and psycopg2 send them,
+// the key written into the text, many in one session: after the first, the
+// server answers them from the first one's plan (only the key differs), so
+// each must still get its own row, and a text that only looks alike its
+// answer by the full parse.
+func TestPointQueriesAsText(t *testing.T) {
+	p := shared.get(t)
+	rows := allCandidates()
+	var script strings.Builder
+	var want strings.Builder
+	for _, n := range []int{1, 2, 99_999, 100_000, 12_345, 2} {
+		r := rows[n-1]
+		fmt.Fprintf(&script, "SELECT candidate_id, first_name, city FROM candidates WHERE candidate_id = '%s';\n", r.CandidateID)
+		fmt.Fprintf(&want, "%s|%s|%s\n", r.CandidateID, r.FirstName, r.City)
+	}
+	// Alike but for the constant: no such key, a quote in it, a string
+	// continued on the next line (the lexer joins the parts), an integer.
+	script.WriteString("SELECT candidate_id, first_name, city FROM candidates WHERE candidate_id = 'CAND-1''0';\n")
+	fmt.Fprintf(&script, "SELECT candidate_id, first_name, city FROM candidates WHERE candidate_id = 'CAND-'\n'000007';\n")
+	r := rows[6]
+	fmt.Fprintf(&want, "%s|%s|%s\n", r.CandidateID, r.FirstName, r.City)
+	script.WriteString("SELECT candidate_id, first_name, city FROM candidates WHERE candidate_id IN ('CAND-000003', 'CAND-000004');\n")
+	script.WriteString("SELECT candidate_id, first_name, city FROM candidates WHERE candidate_id IN ('CAND-000005', 'CAND-000003');\n")
+	for _, n := range []int{3, 4, 3, 5} {
+		r := rows[n-1]
+		fmt.Fprintf(&want, "%s|%s|%s\n", r.CandidateID, r.FirstName, r.City)
+	}
+	file := filepath.Join(t.TempDir(), "points.sql")
+	if err := os.WriteFile(file, []byte(script.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := psql(t, p, analystUser, analystPassword, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != want.String() {
+		t.Errorf("psql printed:\n%s\nwant:\n%s", out, want.String())
 	}
 }

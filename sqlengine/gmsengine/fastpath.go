@@ -58,6 +58,9 @@ type keyArg struct {
 	// key is the constant's key; null marks a NULL constant.
 	key  tombstone.Key
 	null bool
+	// loc is the byte offset of a non-NULL constant in the query text (of
+	// its minus sign, for a negative number), -1 for the others.
+	loc int32
 }
 
 // planKeyAccess returns the key plan of the statement GMS planned as node,
@@ -269,14 +272,14 @@ func (st *statement) keyArgOf(t *tables.Table, keyType tables.Type, v *pg_query.
 		default:
 			return keyArg{}, false
 		}
-		return keyArg{param: i}, true
+		return keyArg{param: i, loc: -1}, true
 	}
 	c := v.GetAConst()
 	if c == nil {
 		return keyArg{}, false
 	}
 	if c.Isnull {
-		return keyArg{param: -1, null: true}, true
+		return keyArg{param: -1, null: true, loc: -1}, true
 	}
 	var val any
 	switch {
@@ -299,7 +302,7 @@ func (st *statement) keyArgOf(t *tables.Table, keyType tables.Type, v *pg_query.
 	if err != nil {
 		return keyArg{}, false
 	}
-	return keyArg{param: -1, key: k}, true
+	return keyArg{param: -1, key: k, loc: c.Location}, true
 }
 
 // appendKeys appends the plan's key values for params, without NULLs, to

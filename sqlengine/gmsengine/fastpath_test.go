@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -253,7 +254,7 @@ func TestKeyDeleteWithoutGMS(t *testing.T) {
 }
 
 // BenchmarkKeyPlanSimpleQuery measures a point query sent as text, as the
-// simple protocol (psql, psycopg2) sends it: parsed and planned each time.
+// simple protocol (psql, psycopg2) sends it, with a new key each time.
 func BenchmarkKeyPlanSimpleQuery(b *testing.B) {
 	e := testEngine(&testing.T{})
 	s, err := e.NewSession(context.Background(), sqlengine.SessionInfo{User: "alice", Database: "db"})
@@ -263,8 +264,10 @@ func BenchmarkKeyPlanSimpleQuery(b *testing.B) {
 	defer s.Close()
 	ctx := context.Background()
 	b.ReportAllocs()
-	for b.Loop() {
-		stmts, err := s.Prepare(ctx, `SELECT * FROM events WHERE id = 555`, nil)
+	for i := 0; b.Loop(); i++ {
+		// Another id each time, as a client writing its keys into the
+		// text sends them.
+		stmts, err := s.Prepare(ctx, `SELECT * FROM events WHERE id = `+strconv.Itoa(1+i%1000), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -337,4 +340,90 @@ func TestKeyStmtCache(t *testing.T) {
 	_, err := s.Prepare(ctx, q, nil)
 	wantCode(t, err, "25P02")
 	mustQuery(t, s, `ROLLBACK`)
+}
+
+// TestKeyStmtShapes checks statements made from the cached statement of a
+// query of the same shape: which texts get one, and that each answers as
+// the text parsed anew does.
+func TestKeyStmtShapes(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		warm string
+		q    string
+		// derived says whether q is made from warm's statement.
+		derived bool
+	}{
+		{`SELECT id, name FROM events WHERE id = 42`, `SELECT id, name FROM events WHERE id = 43`, true},
+		{`SELECT id, name FROM events WHERE id = 42`, "SELECT id,name\n FROM events WHERE id=   44  ;", true},
+		{`SELECT id, name FROM events WHERE id = 42`, `SELECT id, name FROM events WHERE id = 4.5`, false},
+		{`SELECT id, name FROM events WHERE id = 42`, `SELECT id, name FROM events WHERE id = -45`, false},
+		{`SELECT id, name FROM events WHERE id = 42`, `SELECT id, name FROM events WHERE id = 42 + 3`, false},
+		{`SELECT id, name FROM events WHERE id = 42`, `SELECT id, name FROM events WHERE id = 46 -- comment`, false},
+		{`SELECT id FROM events WHERE id = -5`, `SELECT id FROM events WHERE id = - 46`, true},
+		{`SELECT * FROM events WHERE id IN (1, 2, 3)`, `SELECT * FROM events WHERE id IN (7, 8, 7)`, true},
+		{`SELECT * FROM events WHERE id IN (1, 2, 3)`, `SELECT * FROM events WHERE id IN (7, 8)`, false},
+		{`SELECT * FROM events WHERE id IN (1, NULL)`, `SELECT * FROM events WHERE id IN (9, NULL)`, true},
+		{`SELECT * FROM events WHERE id = 10000000000`, `SELECT * FROM events WHERE id = 10000000047`, true},
+		{`SELECT * FROM events WHERE id = 10000000000`, `SELECT * FROM events WHERE id = 1e3`, false},
+		{`SELECT * FROM countries WHERE code = 'a'`, `SELECT * FROM countries WHERE code = 'b'`, true},
+		{`SELECT * FROM countries WHERE code = 'a'`, `SELECT * FROM countries WHERE code = 'it''s'`, true},
+		{`SELECT * FROM countries WHERE code = 'a'`, "SELECT * FROM countries WHERE code = 'd'\n''", false},
+		{`SELECT * FROM countries WHERE code = 'a'`, "SELECT * FROM countries WHERE code = ''\n'd'", false},
+		{`SELECT * FROM countries WHERE code = 'a'`, `SELECT * FROM countries WHERE code = E'\x64'`, false},
+		{`SELECT * FROM countries WHERE code = 'a'`, `SELECT * FROM countries WHERE code = 7`, false},
+		{`DELETE FROM events WHERE id IN (1, 2)`, `DELETE FROM events WHERE id IN (50, 51)`, true},
+	} {
+		s := openSessionAs(t, e, "wendy")
+		fresh := openSessionAs(t, e, "wendy")
+		mustQuery(t, s, tc.warm)
+		stmts, err := s.Prepare(ctx, tc.q, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		st := stmts[0].(*statement)
+		if derived := st.unparsed != ""; derived != tc.derived {
+			t.Errorf("%s after %s: derived %v, want %v", tc.q, tc.warm, derived, tc.derived)
+		}
+		if st.SQL() != strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(tc.q), ";")) {
+			t.Errorf("%s: SQL() = %q", tc.q, st.SQL())
+		}
+		if strings.HasPrefix(tc.q, "DELETE") {
+			// The fresh session would find the rows deleted.
+			if res := mustQuery(t, s, tc.q); res.tag != "DELETE 2" {
+				t.Errorf("%s: tag %s", tc.q, res.tag)
+			}
+			continue
+		}
+		got, want := mustQuery(t, s, tc.q), mustQuery(t, fresh, tc.q)
+		if fmt.Sprint(got.rows) != fmt.Sprint(want.rows) || got.tag != want.tag || fmt.Sprint(got.cols) != fmt.Sprint(want.cols) {
+			t.Errorf("%s after %s: got %v %s %v, want %v %s %v", tc.q, tc.warm, got.rows, got.tag, got.cols, want.rows, want.tag, want.cols)
+		}
+	}
+}
+
+// TestDerivedStatementParsesForGMS checks that a statement made from a
+// shape, when it must go to GMS after all, runs its own text.
+func TestDerivedStatementParsesForGMS(t *testing.T) {
+	e := testEngine(t)
+	s := openSessionAs(t, e, "wendy")
+	ctx := context.Background()
+	mustQuery(t, s, `SELECT id, name FROM events WHERE id = 42`)
+	stmts, err := s.Prepare(ctx, `SELECT id, name FROM events WHERE id = 43`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stmts[0].(*statement)
+	if st.unparsed == "" {
+		t.Fatal("not made from the shape")
+	}
+	rows, err := st.execGMS(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	r, err := rows.Next(ctx)
+	if err != nil || fmt.Sprint(r[0]) != "43" {
+		t.Errorf("GMS ran %v, %v; want the row of id 43", r, err)
+	}
 }

@@ -48,6 +48,9 @@ type statement struct {
 	// noTimeout exempts a cursor's query, whose rows outlive the statement,
 	// from statement_timeout (each FETCH has its own).
 	noTimeout bool
+	// unparsed is the query text of a statement made without parsing it
+	// (see keyStmtCache), whose pg.Node is nil until plan parses it.
+	unparsed string
 }
 
 var _ sqlengine.Statement = (*statement)(nil)
@@ -83,6 +86,16 @@ func (st *statement) Columns() []sqlengine.Column {
 func (st *statement) plan(ctx context.Context) error {
 	if st.planned {
 		return nil
+	}
+	if st.pg.Node == nil && st.unparsed != "" {
+		parsed, err := pgtranslate.Parse(st.unparsed)
+		if err != nil {
+			return err
+		}
+		if len(parsed) != 1 {
+			return fmt.Errorf("parse %q: %d statements where its shape had one", st.unparsed, len(parsed))
+		}
+		st.pg, st.unparsed = parsed[0], ""
 	}
 	if st.parsed == nil && !st.needsGMS && st.planKeyStatement(ctx) {
 		// A statement by key runs without GMS, which need not plan it.
