@@ -245,16 +245,8 @@ func TestKeysScanAcrossChunks(t *testing.T) {
 	for _, cacheBytes := range []int64{0, -1} {
 		c := openCacheCatalogKeys(t, dir, cacheBytes, nil)
 		tbl := c.Table("t")
-		for _, want := range [][]int64{
-			{5},
-			{int64(maxBatchRows) - 1, int64(maxBatchRows)},
-			{0, n / 2, n - 1},
-			{n - 1, 3, int64(maxBatchRows) + 7, 2 * int64(maxBatchRows)},
-		} {
-			keys := make([]tombstone.Key, len(want))
-			for i, id := range want {
-				keys[i] = tombstone.IntKey(id)
-			}
+		for _, want := range chunkEdgeIDs(n) {
+			keys := intKeys(want)
 			for round := range 2 { // cold, then from the cache
 				batches := scanAll(t, tbl, ScanOptions{Columns: []int{1, 0}, Keys: keys})
 				var got []int64
@@ -329,4 +321,24 @@ func TestSelectionScanMatchesCopyingScan(t *testing.T) {
 	if n := countRows(t, tbl, opts); n != 197 {
 		t.Errorf("count-only Selection scan = %d, want 197", n)
 	}
+}
+
+// chunkEdgeIDs returns sets of ids, of a row group of ids 0..n-1 decoded in
+// chunks of maxBatchRows rows, at the chunks' edges and across them.
+func chunkEdgeIDs(n int64) [][]int64 {
+	return [][]int64{
+		{5},
+		{int64(maxBatchRows) - 1, int64(maxBatchRows)},
+		{0, n / 2, n - 1},
+		{n - 1, 3, int64(maxBatchRows) + 7, 2 * int64(maxBatchRows)},
+	}
+}
+
+// intKeys returns the integer keys of ids.
+func intKeys(ids []int64) []tombstone.Key {
+	keys := make([]tombstone.Key, len(ids))
+	for i, id := range ids {
+		keys[i] = tombstone.IntKey(id)
+	}
+	return keys
 }

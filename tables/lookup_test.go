@@ -182,16 +182,8 @@ func TestLookupKeysAcrossChunks(t *testing.T) {
 	writeIDs(t, filepath.Join(dir, "t.parquet"), ids)
 	for _, cacheBytes := range []int64{0, -1} {
 		tbl := openCacheCatalogKeys(t, dir, cacheBytes, nil).Table("t")
-		for _, want := range [][]int64{
-			{5},
-			{int64(maxBatchRows) - 1, int64(maxBatchRows)},
-			{0, n / 2, n - 1},
-			{n - 1, 3, int64(maxBatchRows) + 7, 2 * int64(maxBatchRows)},
-		} {
-			keys := make([]tombstone.Key, len(want))
-			for i, id := range want {
-				keys[i] = tombstone.IntKey(id)
-			}
+		for _, want := range chunkEdgeIDs(n) {
+			keys := intKeys(want)
 			for round := range 2 {
 				got := checkLookup(t, fmt.Sprintf("cache %d round %d", cacheBytes, round), tbl, keys, []int{1, 0}, nil)
 				if len(got) != len(want) {

@@ -177,13 +177,7 @@ func TestKeyPlanFileGone(t *testing.T) {
 
 // BenchmarkKeyPlanSelect measures a prepared key lookup's execution.
 func BenchmarkKeyPlanSelect(b *testing.B) {
-	e := testEngine(&testing.T{})
-	s, err := e.NewSession(context.Background(), sqlengine.SessionInfo{User: "alice", Database: "db"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
+	s, ctx := benchSession(b)
 	stmts, err := s.Prepare(ctx, `SELECT * FROM events WHERE id = $1`, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -191,16 +185,32 @@ func BenchmarkKeyPlanSelect(b *testing.B) {
 	st := stmts[0]
 	b.ReportAllocs()
 	for b.Loop() {
-		rows, err := st.Execute(ctx, []any{int64(555)})
-		if err != nil {
-			b.Fatal(err)
+		drain(b, ctx, st, []any{int64(555)})
+	}
+}
+
+// benchSession opens a session of a test engine for a benchmark.
+func benchSession(b *testing.B) (sqlengine.Session, context.Context) {
+	e := testEngine(&testing.T{})
+	s, err := e.NewSession(context.Background(), sqlengine.SessionInfo{User: "alice", Database: "db"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, context.Background()
+}
+
+// drain executes st with params and reads its rows.
+func drain(b *testing.B, ctx context.Context, st sqlengine.Statement, params []any) {
+	rows, err := st.Execute(ctx, params)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	for {
+		if _, err := rows.Next(ctx); err != nil {
+			return
 		}
-		for {
-			if _, err := rows.Next(ctx); err != nil {
-				break
-			}
-		}
-		rows.Close()
 	}
 }
 
@@ -256,13 +266,7 @@ func TestKeyDeleteWithoutGMS(t *testing.T) {
 // BenchmarkKeyPlanSimpleQuery measures a point query sent as text, as the
 // simple protocol (psql, psycopg2) sends it, with a new key each time.
 func BenchmarkKeyPlanSimpleQuery(b *testing.B) {
-	e := testEngine(&testing.T{})
-	s, err := e.NewSession(context.Background(), sqlengine.SessionInfo{User: "alice", Database: "db"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
+	s, ctx := benchSession(b)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		// Another id each time, as a client writing its keys into the
@@ -271,16 +275,7 @@ func BenchmarkKeyPlanSimpleQuery(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rows, err := stmts[0].Execute(ctx, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			if _, err := rows.Next(ctx); err != nil {
-				break
-			}
-		}
-		rows.Close()
+		drain(b, ctx, stmts[0], nil)
 	}
 }
 
