@@ -9,6 +9,15 @@
 SELECT count(*) FROM candidates
 SELECT candidate_id, first_name, last_name, email, phone, city, state, years_experience, salary, status, source, created_at, score, linkedin_url, notes FROM candidates WHERE candidate_id = 'CAND-000042'
 SELECT * FROM candidates WHERE candidate_id IN ('CAND-000001', 'CAND-099999', 'CAND-100000', 'CAND-999999')
+SELECT * FROM candidates WHERE candidate_id = 'CAND-000042' LIMIT 1
+SELECT candidate_id, city FROM candidates WHERE candidate_id = 'CAND-000043' ORDER BY city DESC LIMIT 21
+SELECT candidate_id, city FROM candidates WHERE candidate_id IN ('CAND-000003', 'CAND-000001', 'CAND-000002') ORDER BY candidate_id DESC
+SELECT candidate_id FROM candidates WHERE candidate_id IN ('CAND-000003', 'CAND-000001') ORDER BY 1 LIMIT 1
+SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' FETCH FIRST 1 ROWS ONLY
+SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT 0
+SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT ALL
+SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT NULL
+SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT -1
 SELECT count(*) FROM candidates WHERE candidate_id > 'CAND-099990'
 SELECT count(*) FROM candidates WHERE years_experience = 10
 SELECT count(*) FROM candidates WHERE years_experience < 3

@@ -22,6 +22,7 @@ import (
 // without GMS:
 //
 //	SELECT cols | * FROM t WHERE key = v      (or key IN (v, ...))
+//	                       [ORDER BY cols] [LIMIT n | FETCH FIRST n ROWS ONLY]
 //	DELETE FROM t WHERE key = v               (or key IN (v, ...)), no RETURNING
 //
 // where each v is a constant or a parameter. GMS analyzes every execution
@@ -49,6 +50,16 @@ type keyPlan struct {
 	// searchPath is the session's search_path when the plan was made: a
 	// change can make the table name resolve elsewhere.
 	searchPath string
+	// limit is a SELECT's LIMIT (or FETCH FIRST) count, -1 for none, or
+	// the parameter giving it when limitParam >= 0. limitLoc is the byte
+	// offset of a constant count in the query text, -1 for the others.
+	limit      int64
+	limitParam int
+	limitLoc   int32
+	// ordered is set for a SELECT with an ORDER BY, of plain columns: the
+	// plan answers only results of at most one row, which any order
+	// sorts, and hands the others to GMS.
+	ordered bool
 }
 
 // keyArg is one value of a key list.
@@ -70,19 +81,23 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 		rv      *pg_query.RangeVar
 		where   *pg_query.Node
 		targets []*pg_query.Node
-		del     bool
+		sorts   []*pg_query.Node
+		// limitNode is a SELECT's LIMIT count.
+		limitNode *pg_query.Node
+		del       bool
 	)
 	switch {
 	case st.pg.Node.GetSelectStmt() != nil:
 		sel := st.pg.Node.GetSelectStmt()
 		if len(sel.DistinctClause) > 0 || sel.IntoClause != nil || len(sel.GroupClause) > 0 ||
 			sel.HavingClause != nil || len(sel.WindowClause) > 0 || len(sel.ValuesLists) > 0 ||
-			len(sel.SortClause) > 0 || sel.LimitOffset != nil || sel.LimitCount != nil ||
+			sel.LimitOffset != nil || sel.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES ||
 			len(sel.LockingClause) > 0 || sel.WithClause != nil || sel.Op != pg_query.SetOperation_SETOP_NONE ||
 			len(sel.FromClause) != 1 || sel.FromClause[0].GetRangeVar() == nil {
 			return nil
 		}
 		rv, where, targets = sel.FromClause[0].GetRangeVar(), sel.WhereClause, sel.TargetList
+		sorts, limitNode = sel.SortClause, sel.LimitCount
 	case st.pg.Node.GetDeleteStmt() != nil:
 		d := st.pg.Node.GetDeleteStmt()
 		if len(d.UsingClause) > 0 || len(d.ReturningList) > 0 || d.WithClause != nil || d.Relation == nil {
@@ -131,8 +146,14 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 		}
 		return -1
 	}
-	kp := &keyPlan{table: tt, del: del}
+	kp := &keyPlan{table: tt, del: del, limit: -1, limitParam: -1, limitLoc: -1}
 	kp.searchPath, _ = st.s.settings.get("search_path")
+	if limitNode != nil {
+		var ok bool
+		if kp.limit, kp.limitParam, kp.limitLoc, ok = st.limitOf(limitNode); !ok {
+			return nil
+		}
+	}
 	if !del {
 		for _, tg := range targets {
 			rt := tg.GetResTarget()
@@ -165,6 +186,21 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 		}
 		for _, c := range kp.cols {
 			kp.kinds = append(kp.kinds, kindOf(columns[c].Type))
+		}
+		// ORDER BY plain columns of the table, or output positions.
+		for _, n := range sorts {
+			sb := n.GetSortBy()
+			if sb == nil || len(sb.UseOp) > 0 {
+				return nil
+			}
+			if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
+				if pos := c.GetIval().Ival; pos < 1 || int(pos) > len(kp.cols) {
+					return nil
+				}
+			} else if colIndex(sb.Node) < 0 {
+				return nil
+			}
+			kp.ordered = true
 		}
 	}
 	// WHERE key = v, v = key or key IN (v, ...).
@@ -305,6 +341,72 @@ func (st *statement) keyArgOf(t *tables.Table, keyType tables.Type, v *pg_query.
 	return keyArg{param: -1, key: k, loc: c.Location}, true
 }
 
+// limitOf converts a SELECT's LIMIT count: a constant (NULL for none, as
+// LIMIT ALL is), or a parameter of an integer type (described as int8 when
+// unspecified, as PostgreSQL does). ok is false for any other count and
+// for a negative constant, whose error GMS reports.
+func (st *statement) limitOf(n *pg_query.Node) (limit int64, param int, loc int32, ok bool) {
+	if p := n.GetParamRef(); p != nil {
+		i := int(p.Number) - 1
+		if i < 0 || i >= len(st.paramTypes) {
+			return 0, 0, 0, false
+		}
+		if st.paramTypes[i] == 0 {
+			st.paramTypes[i] = sqlengine.Int8OID
+		}
+		switch st.paramTypes[i] {
+		case sqlengine.Int2OID, sqlengine.Int4OID, sqlengine.Int8OID:
+			return 0, i, -1, true
+		}
+		return 0, 0, 0, false
+	}
+	c := n.GetAConst()
+	switch {
+	case c == nil:
+		return 0, 0, 0, false
+	case c.Isnull:
+		return -1, -1, -1, true
+	case c.GetIval() != nil:
+		limit = int64(c.GetIval().Ival)
+	case c.GetFval() != nil:
+		var err error
+		if limit, err = strconv.ParseInt(c.GetFval().Fval, 10, 64); err != nil {
+			return 0, 0, 0, false
+		}
+	default:
+		return 0, 0, 0, false
+	}
+	if limit < 0 {
+		return 0, 0, 0, false
+	}
+	return limit, -1, c.Location, true
+}
+
+// limitFor returns the plan's row limit for params, -1 for none; ok is
+// false when a parameter's value is not one the plan can use.
+func (kp *keyPlan) limitFor(params []any) (limit int64, ok bool) {
+	if kp.limitParam < 0 {
+		return kp.limit, true
+	}
+	if kp.limitParam >= len(params) {
+		return 0, false
+	}
+	switch v := params[kp.limitParam].(type) {
+	case nil:
+		return -1, true
+	case int16:
+		limit = int64(v)
+	case int32:
+		limit = int64(v)
+	case int64:
+		limit = v
+	default:
+		return 0, false
+	}
+	// A negative count is an error GMS reports.
+	return limit, limit >= 0
+}
+
 // appendKeys appends the plan's key values for params, without NULLs, to
 // keys. ok is false when a parameter value is not one the plan can use
 // exactly.
@@ -371,10 +473,20 @@ func (st *statement) executeKeyPlan(ctx context.Context, kp *keyPlan, params []a
 		}
 		return &staticRows{tag: "DELETE " + strconv.FormatInt(n, 10)}, true, nil
 	}
+	limit, ok := kp.limitFor(params)
+	if !ok {
+		return nil, false, nil
+	}
 	res := &keyRows{}
 	res.rows = res.first[:0]
 	if err := st.selectKeys(ctx, kp, keys, &res.rows); err != nil {
 		return nil, true, err
+	}
+	if kp.ordered && len(res.rows) > 1 {
+		return nil, false, nil // rows to sort: GMS's job
+	}
+	if limit >= 0 && int64(len(res.rows)) > limit {
+		res.rows = res.rows[:limit]
 	}
 	res.cols, res.tag = st.columns, selectTag(len(res.rows))
 	return res, true, nil

@@ -37,8 +37,19 @@ func TestKeyPlanShapes(t *testing.T) {
 		{`SELECT events.* FROM events WHERE events.id = 10000000000`, true},
 		{`SELECT * FROM countries WHERE code = 'a'`, true},
 		{`DELETE FROM events WHERE id IN (1, 2)`, true},
-		{`SELECT * FROM events WHERE id = 5 ORDER BY name`, false},
-		{`SELECT * FROM events WHERE id = 5 LIMIT 1`, false},
+		{`SELECT * FROM events WHERE id = 5 ORDER BY name`, true},
+		{`SELECT * FROM events WHERE id = 5 ORDER BY 2 DESC NULLS LAST, events.id`, true},
+		{`SELECT * FROM events WHERE id = 5 LIMIT 1`, true},
+		{`SELECT * FROM events WHERE id = 5 LIMIT ALL`, true},
+		{`SELECT * FROM events WHERE id = 5 FETCH FIRST 2 ROWS ONLY`, true},
+		{`SELECT * FROM events WHERE id = 5 LIMIT -1`, false},
+		{`SELECT * FROM events WHERE id = 5 LIMIT 1 OFFSET 1`, false},
+		{`SELECT * FROM events WHERE id = 5 LIMIT 1.5`, false},
+		{`SELECT * FROM events WHERE id = 5 ORDER BY id FETCH FIRST 1 ROWS WITH TIES`, false},
+		{`SELECT * FROM events WHERE id = 5 ORDER BY lower(name)`, false},
+		{`SELECT id FROM events WHERE id = 5 ORDER BY 2`, false},
+		{`SELECT * FROM events WHERE id = 5 ORDER BY nosuch`, false},
+		{`SELECT * FROM events WHERE id = 5 ORDER BY id USING <`, false},
 		{`SELECT * FROM events WHERE id = '5'`, false},
 		{`SELECT * FROM events WHERE id = 5.0`, false},
 		{`SELECT * FROM events WHERE name = 'x'`, false},
@@ -420,5 +431,69 @@ func TestDerivedStatementParsesForGMS(t *testing.T) {
 	r, err := rows.Next(ctx)
 	if err != nil || fmt.Sprint(r[0]) != "43" {
 		t.Errorf("GMS ran %v, %v; want the row of id 43", r, err)
+	}
+}
+
+// TestKeyPlanLimitOrder checks key plans with LIMIT and ORDER BY against
+// GMS running the same query (made to by a redundant AND true).
+func TestKeyPlanLimitOrder(t *testing.T) {
+	e := testEngine(t)
+	s := openSessionAs(t, e, "wendy")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		q, gms string
+		params []any
+	}{
+		{`SELECT * FROM events WHERE id = 5 LIMIT 1`, `SELECT * FROM events WHERE id = 5 AND true LIMIT 1`, nil},
+		{`SELECT * FROM events WHERE id = 5 LIMIT 0`, `SELECT * FROM events WHERE id = 5 AND true LIMIT 0`, nil},
+		{`SELECT id FROM events WHERE id IN (3, 4, 5) LIMIT 2`, `SELECT id FROM events WHERE id IN (3, 4, 5) AND true LIMIT 2`, nil},
+		{`SELECT id FROM events WHERE id IN (3, 4, 5) LIMIT NULL`, `SELECT id FROM events WHERE id IN (3, 4, 5) AND true LIMIT NULL`, nil},
+		{`SELECT id FROM events WHERE id IN (3, 4, 5) FETCH FIRST 1 ROW ONLY`, `SELECT id FROM events WHERE id IN (3, 4, 5) AND true FETCH FIRST 1 ROW ONLY`, nil},
+		{`SELECT id, name FROM events WHERE id IN (3, 4, 5) ORDER BY id DESC`, `SELECT id, name FROM events WHERE id IN (3, 4, 5) AND true ORDER BY id DESC`, nil},
+		{`SELECT id, name FROM events WHERE id IN (3, 999999) ORDER BY name`, `SELECT id, name FROM events WHERE id IN (3, 999999) AND true ORDER BY name`, nil},
+		{`SELECT id FROM events WHERE id IN (3, 4, 5) ORDER BY 1 LIMIT 2`, `SELECT id FROM events WHERE id IN (3, 4, 5) AND true ORDER BY 1 LIMIT 2`, nil},
+		{`SELECT id FROM events WHERE id = $1 LIMIT $2`, `SELECT id FROM events WHERE id = $1 AND true LIMIT $2`, []any{int64(7), int64(1)}},
+		{`SELECT id FROM events WHERE id = $1 LIMIT $2`, `SELECT id FROM events WHERE id = $1 AND true LIMIT $2`, []any{int64(7), int64(0)}},
+		// LIMIT NULL is no limit; GMS supports it only as a constant.
+		{`SELECT id FROM events WHERE id = $1 LIMIT $2`, `SELECT id FROM events WHERE id = $1 AND true LIMIT NULL`, []any{int64(7), nil}},
+	} {
+		if !usesKeyPlan(t, s, tc.q) {
+			t.Errorf("%s: no key plan", tc.q)
+			continue
+		}
+		got, err := query(ctx, s, tc.q, tc.params...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		gmsParams := tc.params
+		if strings.HasSuffix(tc.gms, "LIMIT NULL") && len(tc.params) > 1 {
+			gmsParams = tc.params[:1]
+		}
+		want, err := query(ctx, s, tc.gms, gmsParams...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.gms, err)
+		}
+		if fmt.Sprint(got.rows) != fmt.Sprint(want.rows) || got.tag != want.tag || fmt.Sprint(got.cols) != fmt.Sprint(want.cols) {
+			t.Errorf("%s %v\n key plan %v %q %v\n GMS      %v %q %v", tc.q, tc.params, got.rows, got.tag, got.cols, want.rows, want.tag, want.cols)
+		}
+	}
+	// A negative LIMIT parameter is GMS's to refuse, as PostgreSQL does.
+	_, err := query(ctx, s, `SELECT id FROM events WHERE id = $1 LIMIT $2`, int64(7), int64(-1))
+	_, gmsErr := query(ctx, s, `SELECT id FROM events WHERE id = $1 AND true LIMIT $2`, int64(7), int64(-1))
+	if fmt.Sprint(err) != fmt.Sprint(gmsErr) {
+		t.Errorf("negative LIMIT: error %v, GMS's %v", err, gmsErr)
+	}
+	// A text of the same shape takes the first one's plan with its own
+	// LIMIT.
+	mustQuery(t, s, `SELECT id FROM events WHERE id IN (3, 4, 5) LIMIT 2`)
+	stmts, err := s.Prepare(ctx, `SELECT id FROM events WHERE id IN (3, 4, 6) LIMIT 1`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := stmts[0].(*statement); st.unparsed == "" || st.keyPlan.limit != 1 {
+		t.Errorf("same shape: derived %v", st.unparsed != "")
+	}
+	if res := mustQuery(t, s, `SELECT id FROM events WHERE id IN (3, 4, 6) LIMIT 1`); fmt.Sprint(res.rows) != "[[3]]" {
+		t.Errorf("same shape: rows %v", res.rows)
 	}
 }

@@ -54,9 +54,10 @@ type keyShape struct {
 	slots []keySlot
 }
 
-// keySlot is the token of one key constant.
+// keySlot is the token of one key constant, or of the LIMIT count.
 type keySlot struct {
-	// tok is the index of the constant's token, arg that of its keyArg.
+	// tok is the index of the constant's token, arg that of its keyArg,
+	// -1 for the LIMIT count.
 	tok, arg int
 	// neg is set when a minus sign precedes the constant.
 	neg bool
@@ -164,9 +165,10 @@ func shapeKey(query string, tokens []*pg_query.ScanToken) (string, bool) {
 }
 
 // shapeOf returns the slots and shape key of st, prepared from query, if
-// every constant of its text is one of its keys, each a plain number or
-// string: other texts of its shape can then take its plan.
+// every constant of its text is one of its keys or its LIMIT count, each a
+// plain number or string: other texts of its shape can then take its plan.
 func shapeOf(query string, st *statement) (slots []keySlot, key string, ok bool) {
+	// The constants' args, by location; a constant LIMIT count is "arg" -1.
 	byLoc := make(map[int32]int)
 	for i, a := range st.keyPlan.args {
 		if a.loc >= 0 {
@@ -175,6 +177,9 @@ func shapeOf(query string, st *statement) (slots []keySlot, key string, ok bool)
 	}
 	if len(byLoc) == 0 {
 		return nil, "", false
+	}
+	if loc := st.keyPlan.limitLoc; loc >= 0 {
+		byLoc[loc] = -1
 	}
 	scan, err := pg_query.Scan(query)
 	if err != nil {
@@ -281,6 +286,14 @@ func (sh *keyShape) derive(query string, tokens []*pg_query.ScanToken) *statemen
 		node, ok := constNode(query, tok, sl.neg, loc)
 		if !ok {
 			return nil
+		}
+		if sl.arg < 0 {
+			limit, param, limitLoc, ok := d.limitOf(node)
+			if !ok {
+				return nil
+			}
+			kp.limit, kp.limitParam, kp.limitLoc = limit, param, limitLoc
+			continue
 		}
 		arg, ok := d.keyArgOf(t, keyType, node)
 		if !ok {
