@@ -18,6 +18,7 @@ SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT 0
 SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT ALL
 SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT NULL
 SELECT candidate_id FROM candidates WHERE candidate_id = 'CAND-000005' LIMIT -1
+SELECT "public"."candidates"."candidate_id" AS "candidate_id", "public"."candidates"."city" AS "city" FROM "public"."candidates" WHERE "public"."candidates"."candidate_id" = 'CAND-000077' LIMIT 1048575
 SELECT count(*) FROM candidates WHERE candidate_id > 'CAND-099990'
 SELECT count(*) FROM candidates WHERE years_experience = 10
 SELECT count(*) FROM candidates WHERE years_experience < 3

@@ -122,19 +122,32 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 		qualifier = rv.Alias.Aliasname
 	}
 	columns := tt.Columns()
+	// qualified reports whether fields, all but the last of a column
+	// reference, name the table: "t", or "public"."t" when it has no alias
+	// (the table is public's: see keyPlanTable), as Metabase writes them.
+	qualified := func(fields []*pg_query.Node) bool {
+		name := func(i int) string {
+			if s := fields[i].GetString_(); s != nil {
+				return s.Sval
+			}
+			return "\x00"
+		}
+		switch len(fields) {
+		case 0:
+			return true
+		case 1:
+			return name(0) == qualifier
+		case 2:
+			return rv.Alias == nil && name(0) == "public" && name(1) == rv.Relname
+		}
+		return false
+	}
 	colIndex := func(n *pg_query.Node) int {
 		cr := n.GetColumnRef()
-		if cr == nil {
+		if cr == nil || len(cr.Fields) == 0 || !qualified(cr.Fields[:len(cr.Fields)-1]) {
 			return -1
 		}
-		f := cr.Fields
-		switch {
-		case len(f) == 1:
-		case len(f) == 2 && f[0].GetString_() != nil && f[0].GetString_().Sval == qualifier:
-			f = f[1:]
-		default:
-			return -1
-		}
+		f := cr.Fields[len(cr.Fields)-1:]
 		name := f[0].GetString_()
 		if name == nil {
 			return -1
@@ -161,7 +174,7 @@ func (st *statement) planKeyAccess(ctx *sql.Context, node sql.Node) *keyPlan {
 				return nil
 			}
 			if cr := rt.Val.GetColumnRef(); cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
-				if len(cr.Fields) == 2 && (cr.Fields[0].GetString_() == nil || cr.Fields[0].GetString_().Sval != qualifier) || len(cr.Fields) > 2 {
+				if !qualified(cr.Fields[:len(cr.Fields)-1]) {
 					return nil
 				}
 				for i, c := range columns {

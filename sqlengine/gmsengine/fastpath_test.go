@@ -50,6 +50,11 @@ func TestKeyPlanShapes(t *testing.T) {
 		{`SELECT id FROM events WHERE id = 5 ORDER BY 2`, false},
 		{`SELECT * FROM events WHERE id = 5 ORDER BY nosuch`, false},
 		{`SELECT * FROM events WHERE id = 5 ORDER BY id USING <`, false},
+		{`SELECT "public"."events"."id" AS "id", "public"."events".name FROM "public"."events" WHERE "public"."events"."id" = 5 LIMIT 1048575`, true},
+		{`SELECT public.events.* FROM events WHERE public.events.id = 5`, true},
+		{`SELECT public.events.id FROM events e WHERE e.id = 5`, false}, // an error in PostgreSQL
+		{`SELECT other.events.id FROM events WHERE id = 5`, false},
+		{`SELECT db.public.events.id FROM events WHERE id = 5`, false},
 		{`SELECT * FROM events WHERE id = '5'`, false},
 		{`SELECT * FROM events WHERE id = 5.0`, false},
 		{`SELECT * FROM events WHERE name = 'x'`, false},
@@ -107,6 +112,7 @@ func TestKeyPlanMatchesGMS(t *testing.T) {
 		same(when, `SELECT id FROM events WHERE id IN ($1, $2)`, int64(6), int64(8))
 		same(when, `SELECT * FROM countries WHERE code IN ('a', 'd', 'zz')`)
 		same(when, `SELECT label FROM countries WHERE code = $1`, "b")
+		same(when, `SELECT public.events.id, "public"."events".name AS n FROM public.events WHERE public.events.id IN (5, 7)`)
 	}
 	probe("before DELETE")
 	res := mustQuery(t, s, `DELETE FROM events WHERE id IN (5, 6, 6, 999999)`)

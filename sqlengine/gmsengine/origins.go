@@ -11,7 +11,8 @@ import (
 // that are plain columns of a user table or catalog relation, as
 // PostgreSQL's RowDescription reports them (pgjdbc's ResultSetMetaData
 // reads them): a column of the plan's outermost projection that is a bare
-// column reference, traced through its table id to the table it reads.
+// column reference, renamed or not, traced through its table id to the
+// table it reads.
 // Every other column keeps zeros.
 func (st *statement) setColumnOrigins(ctx *sql.Context, node sql.Node) {
 	var proj *plan.Project
@@ -37,6 +38,10 @@ func (st *statement) setColumnOrigins(ctx *sql.Context, node sql.Node) {
 		tablesByID = planTables(proj.Child)
 		for _, e := range proj.Projections {
 			var ref columnRef
+			// A renamed column keeps its origin, as in PostgreSQL.
+			if a, ok := e.(*expression.Alias); ok {
+				e = a.Child
+			}
 			if gf, ok := e.(*expression.GetField); ok {
 				ref = columnRef{id: gf.TableId(), name: gf.Name(), ok: true}
 			}

@@ -358,7 +358,8 @@ func TestCatalogColumnOrigins(t *testing.T) {
 		want [][2]int64 // TableOID, AttrNum per column
 	}{
 		{"SELECT id, name, score FROM events WHERE id = 1", [][2]int64{{int64(oid), 1}, {int64(oid), 2}, {int64(oid), 6}}},
-		{"SELECT e.grp, e.id + 1, e.name AS id, 1 AS x FROM events e WHERE id = 1", [][2]int64{{int64(oid), 3}, {0, 0}, {0, 0}, {0, 0}}},
+		// A renamed column keeps its origin (PostgreSQL 15 reports it so).
+		{"SELECT e.grp, e.id + 1, e.name AS id, 1 AS x FROM events e WHERE id = 1 AND true", [][2]int64{{int64(oid), 3}, {0, 0}, {int64(oid), 2}, {0, 0}}},
 		{"SELECT c.relname, c.relkind FROM pg_class c WHERE c.relname = 'events'", [][2]int64{{1259, 2}, {1259, 17}}},
 		{"SELECT count(*) FROM events", [][2]int64{{0, 0}}},
 	} {
