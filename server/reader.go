@@ -16,6 +16,12 @@ var errShutdown = errors.New("server shutting down")
 // watching the socket for the client going away.
 const watchDelay = 20 * time.Millisecond
 
+// watchTick is how often the watch clock looks for statements running
+// past watchDelay. Learning that a client went away a tenth of a second
+// later costs nothing (PostgreSQL does not look at all by default), and a
+// server with idle connections wakes up only ten times a second for it.
+const watchTick = 100 * time.Millisecond
+
 // maxReadAhead bounds what the watcher reads ahead of the protocol decoder
 // while a statement runs: a client pipelining more than that is still
 // there, and stays unwatched until the statement ends.
@@ -267,11 +273,11 @@ func (c *watchClock) remove(w *readWatcher) {
 	}
 }
 
-// tick checks the watchers every half watchDelay until stop is closed: a
-// watcher starts between watchDelay and 1.5 watchDelay after its
+// tick checks the watchers every watchTick until stop is closed: a
+// watcher starts between watchDelay and watchDelay + watchTick after its
 // statement.
 func (c *watchClock) tick(stop chan struct{}) {
-	t := time.NewTicker(watchDelay / 2)
+	t := time.NewTicker(watchTick)
 	defer t.Stop()
 	for {
 		select {
