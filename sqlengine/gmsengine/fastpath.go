@@ -27,15 +27,16 @@ import (
 //
 // where each v is a constant or a parameter. GMS analyzes every execution
 // afresh (hundreds of microseconds) and evaluates IN lists row by row;
-// this plan goes straight to the table's key index (tables.ScanOptions.Keys,
+// this plan goes straight to the table's key index (tables.Table.LookupKeys,
 // tables.Table.Delete), so a prepared point lookup costs microseconds.
 //
-// The statement is still planned by GMS when it is prepared: that checks
-// names, privileges (the __raw__ views never take this path) and types,
-// and describes the result. keyPlan only takes over the execution, and
-// hands it back to GMS whenever a value is not one it can use exactly
-// (NULL aside, which matches nothing): GMS then answers as before,
-// errors included.
+// Such a statement is planned without GMS (planKeyStatement): the table is
+// resolved by its exact name among the data tables, so __raw__ views and
+// catalog relations never take this path, and the result is described as
+// GMS would describe it. keyPlan hands the execution back to GMS whenever
+// a value is not one it can use exactly (NULL aside, which matches
+// nothing), or an ORDER BY has more than one row to sort: GMS then plans
+// and answers as before, errors included.
 type keyPlan struct {
 	table *tables.Table
 	// cols are the table columns a SELECT returns, in order, and names
